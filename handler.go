@@ -1,0 +1,195 @@
+package headless
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/dnsutil"
+	"github.com/coredns/coredns/request"
+
+	"github.com/miekg/dns"
+)
+
+// ServeDNS implements plugin.Handler.
+func (h *Headless) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	state := request.Request{W: w, Req: r}
+	name := state.Name() // lower case
+	zone := plugin.Zones(h.Zones).Matches(name)
+	if zone == "" {
+		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+	}
+	info := h.zoneInfo(zone)
+
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Authoritative = true
+	rel := strings.TrimSuffix(name[:len(name)-len(zone)], ".")
+	qname := state.QName() // the case it was asked in
+
+	var found bool
+	switch {
+	case rel == "":
+		found = h.apex(m, qname, info, state.QType())
+	case info.reverse:
+		found = h.reverse(m, qname, name, state.QType())
+	default:
+		found = h.forwardName(m, qname, rel, info.forward, state.QType())
+	}
+
+	if !found {
+		if h.Fall.Through(name) {
+			return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+		}
+		m.Rcode = dns.RcodeNameError
+		if !h.synced.Load() {
+			m.Rcode = dns.RcodeServerFailure
+		}
+	}
+	if len(m.Answer) == 0 {
+		m.Ns = []dns.RR{h.soa(qname[len(qname)-len(zone):], info)}
+	}
+	w.WriteMsg(m)
+	return dns.RcodeSuccess, nil
+}
+
+func (h *Headless) zoneInfo(zone string) *zoneInfo {
+	for i := range h.zones {
+		if h.zones[i].name == zone {
+			return &h.zones[i]
+		}
+	}
+	return &h.zones[0] // unreachable: zone came from h.Zones
+}
+
+// apex answers the zone's own name: SOA and NS, NODATA otherwise.
+func (h *Headless) apex(m *dns.Msg, qname string, z *zoneInfo, qtype uint16) bool {
+	switch qtype {
+	case dns.TypeSOA:
+		m.Answer = []dns.RR{h.soa(qname, z)}
+	case dns.TypeNS:
+		m.Answer = []dns.RR{&dns.NS{Hdr: h.hdr(qname, dns.TypeNS), Ns: z.ns}}
+		m.Extra = h.addressRRs(m.Extra, z.ns, h.nsAddrs, dns.TypeA)
+		m.Extra = h.addressRRs(m.Extra, z.ns, h.nsAddrs, dns.TypeAAAA)
+	}
+	return true
+}
+
+// reverse answers PTR names of endpoint addresses.
+func (h *Headless) reverse(m *dns.Msg, qname, name string, qtype uint16) bool {
+	addr, err := netip.ParseAddr(dnsutil.ExtractAddressFromReverse(name))
+	if err != nil {
+		return false
+	}
+	targets := h.model.ptr(addr)
+	if len(targets) == 0 {
+		return false
+	}
+	if qtype == dns.TypePTR {
+		rrs := make([]dns.PTR, len(targets))
+		m.Answer = make([]dns.RR, len(targets))
+		for i, t := range targets {
+			rrs[i] = dns.PTR{Hdr: h.hdr(qname, dns.TypePTR), Ptr: t.records.endpoints[t.endpoint].targets[0]}
+			m.Answer[i] = &rrs[i]
+		}
+	}
+	return true
+}
+
+// forwardName answers a name below a forward zone; rel is the lower-case
+// name without the zone and without a trailing dot, z the zone's index.
+func (h *Headless) forwardName(m *dns.Msg, qname, rel string, z int, qtype uint16) bool {
+	switch rel {
+	case "dns-version":
+		if qtype == dns.TypeTXT {
+			m.Answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: qname, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 28800}, Txt: []string{DNSSchemaVersion}}}
+		}
+		return true
+	case "ns.dns":
+		m.Answer = h.addressRRs(m.Answer, qname, h.nsAddrs, qtype)
+		return true
+	case "dns", "svc":
+		return true // empty non-terminals
+	}
+
+	// <svc>.<ns>.svc, then up to two more labels on the left.
+	rest, ok := strings.CutSuffix(rel, ".svc")
+	if !ok {
+		return false
+	}
+	left, namespace := cutLast(rest)
+	if left == "" {
+		return h.model.hasNamespace(namespace)
+	}
+	left, _ = cutLast(left)
+	key := rest[len(left):]
+	if left != "" {
+		key = key[1:] // the dot before the service label
+	}
+	recs := h.model.service(key)
+	if recs == nil {
+		return false
+	}
+	if left == "" {
+		h.serviceAnswer(m, qname, recs, z, qtype)
+		return true
+	}
+
+	outer, label := cutLast(left)
+	if outer == "" {
+		if strings.HasPrefix(label, "_") {
+			return recs.hasProtocol(label)
+		}
+		ep := recs.endpoint(label)
+		if ep == nil {
+			return false
+		}
+		h.endpointAnswer(m, qname, recs, ep, z, qtype)
+		return true
+	}
+	if strings.IndexByte(outer, '.') >= 0 || !strings.HasPrefix(outer, "_") || !strings.HasPrefix(label, "_") {
+		return false
+	}
+	srv, ok := recs.port(left)
+	if !ok {
+		return false
+	}
+	if qtype == dns.TypeSRV {
+		h.srvAnswer(m, qname, recs, srv, z)
+	}
+	return true
+}
+
+// serviceAnswer answers the Service's own name.
+func (h *Headless) serviceAnswer(m *dns.Msg, qname string, r *serviceRecords, z int, qtype uint16) {
+	switch qtype {
+	case dns.TypeA:
+		m.Answer = h.addressRRs(nil, qname, r.addrs[:r.v4], dns.TypeA)
+	case dns.TypeAAAA:
+		m.Answer = h.addressRRs(nil, qname, r.addrs[r.v4:], dns.TypeAAAA)
+	case dns.TypeSRV:
+		h.srvAnswer(m, qname, r, r.srv, z)
+	}
+}
+
+// endpointAnswer answers an endpoint's name.
+func (h *Headless) endpointAnswer(m *dns.Msg, qname string, r *serviceRecords, ep *endpointRecords, z int, qtype uint16) {
+	switch qtype {
+	case dns.TypeA:
+		m.Answer = h.addressRRs(nil, qname, ep.addrs[:ep.v4], dns.TypeA)
+	case dns.TypeAAAA:
+		m.Answer = h.addressRRs(nil, qname, ep.addrs[ep.v4:], dns.TypeAAAA)
+	case dns.TypeSRV:
+		h.srvAnswer(m, qname, r, r.srv[ep.srvFrom:ep.srvTo], z)
+	}
+}
+
+// cutLast splits off the last label of a dotted name.
+func cutLast(s string) (rest, label string) {
+	i := strings.LastIndexByte(s, '.')
+	if i < 0 {
+		return "", s
+	}
+	return s[:i], s[i+1:]
+}

@@ -1,0 +1,94 @@
+// Package headless is a CoreDNS plugin that serves DNS-based service
+// discovery for Kubernetes headless Services from a reduced informer cache.
+package headless
+
+import (
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/fall"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+)
+
+const pluginName = "headless"
+
+// Headless answers for headless Services. It implements plugin.Handler and
+// ready.Readiness.
+type Headless struct {
+	Next plugin.Handler
+	// Zones are all the zones served, forward and reverse, each ending in a dot.
+	Zones []string
+	Fall  fall.F
+
+	ttl              uint32
+	startupTimeout   time.Duration
+	namespaces       []string
+	selector         labels.Selector
+	endpointPodNames bool
+	// nsAddrs are the addresses published for ns.dns.<zone>.
+	nsAddrs []netip.Addr
+
+	// zones describes each of Zones; forward lists the forward ones.
+	zones   []zoneInfo
+	forward []string
+
+	client  kubernetes.Interface
+	model   *model
+	watcher *watcher
+	synced  atomic.Bool
+}
+
+// zoneInfo is what answers need to know of one configured zone.
+type zoneInfo struct {
+	name    string
+	reverse bool
+	forward int // index into Headless.forward, for forward zones
+	ns      string
+	mbox    string
+}
+
+// Name implements plugin.Handler.
+func (h *Headless) Name() string { return pluginName }
+
+// Ready implements ready.Readiness: true once the caches have synced.
+func (h *Headless) Ready() bool { return h.synced.Load() }
+
+// OnStartup starts the informers and waits, at most startupTimeout, for
+// them to sync. Until they have, names not found answer SERVFAIL.
+func (h *Headless) OnStartup() error {
+	w, err := newWatcher(h.client, h.namespaces, h.selector, h.endpointPodNames, h.forward, h.model)
+	if err != nil {
+		return plugin.Error(pluginName, err)
+	}
+	h.watcher = w
+	w.start()
+
+	synced := make(chan struct{})
+	go func() {
+		// Returns false only when the watcher stops first.
+		if cache.WaitForCacheSync(w.stopped(), w.hasSynced) {
+			h.synced.Store(true)
+			log.Infof("caches synced: %d headless Services with ready endpoints", h.model.count())
+		}
+		close(synced)
+	}()
+	select {
+	case <-synced:
+	case <-time.After(h.startupTimeout):
+		log.Warningf("starting with unsynced caches after %s; answering SERVFAIL for unknown names until they sync", h.startupTimeout)
+	}
+	return nil
+}
+
+// OnShutdown stops the informers, so that a reload leaves none behind.
+func (h *Headless) OnShutdown() error {
+	if h.watcher != nil {
+		h.watcher.stop()
+	}
+	return nil
+}

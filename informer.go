@@ -1,0 +1,373 @@
+package headless
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	discovery "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/util/validation"
+	corev1informers "k8s.io/client-go/informers/core/v1"
+	discoveryinformers "k8s.io/client-go/informers/discovery/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+)
+
+// endpointSliceControllerName is the managed-by value of the slices that the
+// endpointslice controller makes for Services with a selector.
+const endpointSliceControllerName = "endpointslice-controller.k8s.io"
+
+// byService indexes reduced slices by "namespace/service".
+const byService = "service"
+
+// watcher keeps the model in step with the API server. It runs, for each
+// watched namespace (or once for all of them):
+//   - a Service informer limited to spec.clusterIP=None;
+//   - an EndpointSlice informer for slices labelled service.kubernetes.io/headless,
+//     which the endpointslice controller sets on the slices of headless Services;
+//   - an EndpointSlice informer for slices neither so labelled nor managed by
+//     the endpointslice controller: those of selectorless Services, made by
+//     the mirroring controller or by hand.
+//
+// The two slice selectors are disjoint, so the API server never sends a
+// ClusterIP Service's controller-made slices. A slice whose labels move it
+// from one watch to the other is briefly held by both; rebuild merges them.
+type watcher struct {
+	model    *model
+	zones    []string // forward zones, for endpoint targets
+	podNames bool     // endpoint_pod_names
+	scopes   map[string]*scope
+
+	// mu serialises rebuilds, so that the last one to publish a Service
+	// has read the newest state of the informer stores.
+	mu sync.Mutex
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// scope is the informers of one namespace, or of all with key "".
+type scope struct {
+	services cache.SharedIndexInformer
+	slices   [2]cache.SharedIndexInformer
+}
+
+func newWatcher(client kubernetes.Interface, namespaces []string, selector labels.Selector, podNames bool, zones []string, m *model) (*watcher, error) {
+	if selector == nil {
+		selector = labels.Everything()
+	}
+	headlessLabel, err := labels.NewRequirement(v1.IsHeadlessService, selection.Exists, nil)
+	if err != nil {
+		return nil, err
+	}
+	noHeadlessLabel, err := labels.NewRequirement(v1.IsHeadlessService, selection.DoesNotExist, nil)
+	if err != nil {
+		return nil, err
+	}
+	notController, err := labels.NewRequirement(discovery.LabelManagedBy, selection.NotEquals, []string{endpointSliceControllerName})
+	if err != nil {
+		return nil, err
+	}
+	var (
+		serviceSelector  = selector.String()
+		headlessSlices   = selector.Add(*headlessLabel).String()
+		otherSlices      = selector.Add(*noHeadlessLabel, *notController).String()
+		headlessServices = fields.OneTermEqualSelector("spec.clusterIP", v1.ClusterIPNone).String()
+	)
+	tweak := func(labelSelector, fieldSelector string) func(*metav1.ListOptions) {
+		return func(o *metav1.ListOptions) {
+			o.LabelSelector = labelSelector
+			o.FieldSelector = fieldSelector
+		}
+	}
+
+	w := &watcher{model: m, zones: zones, podNames: podNames, scopes: make(map[string]*scope)}
+	if len(namespaces) == 0 {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	for _, ns := range namespaces {
+		sc := &scope{
+			services: corev1informers.NewFilteredServiceInformer(client, ns, 0, nil, tweak(serviceSelector, headlessServices)),
+		}
+		indexers := cache.Indexers{byService: indexByService}
+		sc.slices[0] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, indexers, tweak(headlessSlices, ""))
+		sc.slices[1] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, indexers, tweak(otherSlices, ""))
+
+		if err := sc.services.SetTransform(transformService); err != nil {
+			return nil, err
+		}
+		if _, err := sc.services.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    w.serviceChanged,
+			UpdateFunc: func(old, cur any) { w.serviceUpdated(old, cur) },
+			DeleteFunc: w.serviceChanged,
+		}); err != nil {
+			return nil, err
+		}
+		for _, inf := range sc.slices {
+			if err := inf.SetTransform(w.transformSlice); err != nil {
+				return nil, err
+			}
+			if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+				AddFunc:    func(obj any) { w.sliceChanged(nil, obj, true) },
+				UpdateFunc: func(old, cur any) { w.sliceChanged(old, cur, true) },
+				DeleteFunc: func(obj any) { w.sliceChanged(nil, obj, false) },
+			}); err != nil {
+				return nil, err
+			}
+		}
+		w.scopes[ns] = sc
+	}
+	return w, nil
+}
+
+// start runs the informers until stop.
+func (w *watcher) start() {
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	for _, sc := range w.scopes {
+		for _, inf := range sc.informers() {
+			w.wg.Go(func() { inf.RunWithContext(w.ctx) })
+		}
+	}
+}
+
+// stopped is closed when the watcher stops.
+func (w *watcher) stopped() <-chan struct{} { return w.ctx.Done() }
+
+// stop stops the informers and waits for them to return.
+func (w *watcher) stop() {
+	if w.cancel == nil {
+		return
+	}
+	w.cancel()
+	w.wg.Wait()
+}
+
+// hasSynced tells whether every informer has delivered its initial list.
+func (w *watcher) hasSynced() bool {
+	for _, sc := range w.scopes {
+		for _, inf := range sc.informers() {
+			if !inf.HasSynced() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (sc *scope) informers() []cache.SharedIndexInformer {
+	return []cache.SharedIndexInformer{sc.services, sc.slices[0], sc.slices[1]}
+}
+
+func (w *watcher) scopeOf(namespace string) *scope {
+	if sc, ok := w.scopes[metav1.NamespaceAll]; ok {
+		return sc
+	}
+	return w.scopes[namespace]
+}
+
+func (w *watcher) serviceChanged(obj any) {
+	if s, ok := unwrap(obj).(*service); ok {
+		w.rebuild(s.Namespace, s.Name)
+	}
+}
+
+func (w *watcher) serviceUpdated(old, cur any) {
+	o, ok1 := old.(*service)
+	c, ok2 := cur.(*service)
+	if ok1 && ok2 && o.headless == c.headless && o.selectorless == c.selectorless {
+		return // nothing that answers depend on
+	}
+	w.serviceChanged(cur)
+}
+
+// sliceChanged rebuilds the Services a slice belongs and belonged to, and
+// with observe records the programming latency of the change.
+func (w *watcher) sliceChanged(old, cur any, observe bool) {
+	s, ok := unwrap(cur).(*endpointSlice)
+	if !ok {
+		return
+	}
+	if o, ok := old.(*endpointSlice); ok && o.service != s.service && o.service != "" {
+		w.rebuild(o.Namespace, o.service)
+	}
+	if s.service == "" {
+		return
+	}
+	svc := w.rebuild(s.Namespace, s.service)
+	if !observe || svc == nil || s.changed.IsZero() || !w.hasSynced() {
+		return
+	}
+	kind := kindWithSelector
+	if svc.selectorless {
+		kind = kindWithoutSelector
+	}
+	programmingLatency.WithLabelValues(kind).Observe(time.Since(s.changed).Seconds())
+}
+
+// rebuild recomputes the records of namespace/name from the informer stores
+// and publishes them. It returns the Service when it is headless.
+func (w *watcher) rebuild(namespace, name string) *service {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	sc := w.scopeOf(namespace)
+	if sc == nil {
+		return nil
+	}
+	var (
+		svc  *service
+		recs *serviceRecords
+	)
+	if obj, ok, _ := sc.services.GetIndexer().GetByKey(namespace + "/" + name); ok {
+		if s, _ := obj.(*service); s != nil && s.headless {
+			svc = s
+			recs = buildRecords(namespace, name, w.zones, sc.slicesOf(namespace, name))
+		}
+	}
+	w.model.set(namespace, name, recs)
+	return svc
+}
+
+// slicesOf returns the slices of namespace/name, one per slice name, in name
+// order. Of a slice held by both slice informers, the newer wins.
+func (sc *scope) slicesOf(namespace, name string) []*endpointSlice {
+	var out []*endpointSlice
+	for _, inf := range sc.slices {
+		objs, _ := inf.GetIndexer().ByIndex(byService, namespace+"/"+name)
+		for _, obj := range objs {
+			if s, ok := obj.(*endpointSlice); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b *endpointSlice) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return -compareVersions(a.ResourceVersion, b.ResourceVersion)
+	})
+	return slices.CompactFunc(out, func(a, b *endpointSlice) bool { return a.Name == b.Name })
+}
+
+// compareVersions orders resource versions, which etcd-backed API servers
+// issue as increasing integers; others compare as strings.
+func compareVersions(a, b string) int {
+	x, errA := strconv.ParseUint(a, 10, 64)
+	y, errB := strconv.ParseUint(b, 10, 64)
+	if errA != nil || errB != nil {
+		return strings.Compare(a, b)
+	}
+	return cmp.Compare(x, y)
+}
+
+func indexByService(obj any) ([]string, error) {
+	s, ok := obj.(*endpointSlice)
+	if !ok || s.service == "" {
+		return nil, nil
+	}
+	return []string{s.Namespace + "/" + s.service}, nil
+}
+
+func unwrap(obj any) any {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		return d.Obj
+	}
+	return obj
+}
+
+// reducedMeta keeps the metadata the informer stores need.
+func reducedMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion}
+}
+
+// transformService reduces a v1.Service before the informer stores it.
+func transformService(obj any) (any, error) {
+	switch s := obj.(type) {
+	case *service:
+		return s, nil
+	case *v1.Service:
+		return &service{
+			ObjectMeta:   reducedMeta(&s.ObjectMeta),
+			headless:     s.Spec.ClusterIP == v1.ClusterIPNone && s.Spec.Type != v1.ServiceTypeExternalName,
+			selectorless: len(s.Spec.Selector) == 0,
+		}, nil
+	}
+	return nil, fmt.Errorf("headless: unexpected object %T in the Service informer", obj)
+}
+
+// transformSlice reduces an EndpointSlice before the informer stores it:
+// ready endpoints only, addresses parsed, labels chosen, ports normalised.
+func (w *watcher) transformSlice(obj any) (any, error) {
+	switch s := obj.(type) {
+	case *endpointSlice:
+		return s, nil
+	case *discovery.EndpointSlice:
+		return reduceSlice(s, w.podNames), nil
+	}
+	return nil, fmt.Errorf("headless: unexpected object %T in an EndpointSlice informer", obj)
+}
+
+func reduceSlice(s *discovery.EndpointSlice, podNames bool) *endpointSlice {
+	r := &endpointSlice{
+		ObjectMeta: reducedMeta(&s.ObjectMeta),
+		service:    s.Labels[discovery.LabelServiceName],
+	}
+	if t, ok := s.Annotations[v1.EndpointsLastChangeTriggerTime]; ok {
+		r.changed, _ = time.Parse(time.RFC3339Nano, t)
+	}
+	if s.AddressType != discovery.AddressTypeIPv4 && s.AddressType != discovery.AddressTypeIPv6 {
+		return r // FQDN slices carry no addresses we can serve
+	}
+	for _, p := range s.Ports {
+		rp := port{number: -1, protocol: "tcp"}
+		if p.Name != nil {
+			rp.name = strings.ToLower(*p.Name)
+		}
+		if p.Protocol != nil {
+			rp.protocol = strings.ToLower(string(*p.Protocol))
+		}
+		if p.Port != nil {
+			rp.number = *p.Port
+		}
+		r.ports = append(r.ports, rp)
+	}
+	for i := range s.Endpoints {
+		e := &s.Endpoints[i]
+		if e.Conditions.Ready != nil && !*e.Conditions.Ready {
+			continue
+		}
+		var re endpoint
+		for _, a := range e.Addresses {
+			addr, err := netip.ParseAddr(a)
+			if err != nil || addr.Zone() != "" || addr.Is4() != (s.AddressType == discovery.AddressTypeIPv4) {
+				continue // not an address of the slice's family
+			}
+			re.addrs = append(re.addrs, addr)
+		}
+		if len(re.addrs) == 0 {
+			continue
+		}
+		switch {
+		case e.Hostname != nil && isLabel(*e.Hostname):
+			re.label = strings.ToLower(*e.Hostname)
+		case podNames && e.TargetRef != nil && isLabel(e.TargetRef.Name):
+			re.label = strings.ToLower(e.TargetRef.Name)
+		}
+		r.endpoints = append(r.endpoints, re)
+	}
+	return r
+}
+
+// isLabel tells whether s can be one DNS label of an endpoint name.
+func isLabel(s string) bool { return len(validation.IsDNS1123Label(s)) == 0 }

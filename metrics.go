@@ -1,0 +1,36 @@
+package headless
+
+import (
+	"github.com/coredns/coredns/plugin"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+var (
+	servicesGauge = promauto.NewGauge(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "headless",
+		Name:      "services",
+		Help:      "Headless Services with at least one ready address, as served.",
+	})
+	endpointsGauge = promauto.NewGauge(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "headless",
+		Name:      "endpoints",
+		Help:      "Distinct ready endpoint addresses served, summed over Services.",
+	})
+	programmingLatency = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "headless",
+		Name:      "dns_programming_duration_seconds",
+		Help:      "Time from an EndpointSlice's last-change-trigger-time to its answers being served.",
+		Buckets:   prometheus.ExponentialBuckets(0.001, 2, 20),
+	}, []string{"service_kind"})
+)
+
+// Values of the service_kind label.
+const (
+	kindWithSelector    = "headless_with_selector"
+	kindWithoutSelector = "headless_without_selector"
+)

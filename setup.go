@@ -1,0 +1,252 @@
+package headless
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/coremain"
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/dnsutil"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+)
+
+const (
+	defaultTTL            = 5
+	maxTTL                = 3600
+	defaultStartupTimeout = 5 * time.Second
+	// DNSSchemaVersion is the Kubernetes DNS specification version served
+	// at dns-version.<zone>.
+	DNSSchemaVersion = "1.1.0"
+)
+
+func init() { plugin.Register(pluginName, setup) }
+
+var klogOnce sync.Once
+
+func setup(c *caddy.Controller) error {
+	klogOnce.Do(func() { klog.SetLogger(logr.New(klogSink{})) })
+
+	h, cfg, err := parse(c)
+	if err != nil {
+		return plugin.Error(pluginName, err)
+	}
+	restCfg, err := cfg.restConfig()
+	if err != nil {
+		return plugin.Error(pluginName, err)
+	}
+	h.client, err = kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return plugin.Error(pluginName, fmt.Errorf("creating the Kubernetes client: %w", err))
+	}
+	h.nsAddrs = boundAddrs(c)
+
+	c.OnStartup(h.OnStartup)
+	c.OnShutdown(h.OnShutdown)
+	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+		h.Next = next
+		return h
+	})
+	return nil
+}
+
+// clientConfig is how to reach the API server: a kubeconfig file and
+// context, an endpoint URL, both, or neither for the in-cluster config.
+type clientConfig struct {
+	kubeconfig string
+	context    string
+	endpoint   string
+}
+
+func (cc clientConfig) restConfig() (*rest.Config, error) {
+	var (
+		cfg *rest.Config
+		err error
+	)
+	if cc.kubeconfig == "" && cc.endpoint == "" {
+		cfg, err = rest.InClusterConfig()
+		if err != nil {
+			return nil, fmt.Errorf("no kubeconfig or endpoint given and not running in a cluster: %w", err)
+		}
+	} else {
+		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: cc.kubeconfig}
+		overrides := &clientcmd.ConfigOverrides{CurrentContext: cc.context}
+		overrides.ClusterInfo.Server = cc.endpoint
+		cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("loading the client config: %w", err)
+		}
+	}
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cfg.UserAgent = fmt.Sprintf("%s/%s headless (%s/%s)", coremain.CoreName, coremain.CoreVersion, runtime.GOOS, runtime.GOARCH)
+	return cfg, nil
+}
+
+// parse reads the headless stanza of a server block.
+func parse(c *caddy.Controller) (*Headless, clientConfig, error) {
+	var cc clientConfig
+	h := &Headless{ttl: defaultTTL, startupTimeout: defaultStartupTimeout, model: newModel()}
+
+	for i := 0; c.Next(); i++ {
+		if i > 0 {
+			return nil, cc, plugin.ErrOnce
+		}
+		h.Zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
+		seen := make(map[string]bool)
+		for c.NextBlock() {
+			opt := c.Val()
+			if seen[opt] {
+				return nil, cc, c.Errf("option %q given more than once", opt)
+			}
+			seen[opt] = true
+			args := c.RemainingArgs()
+			if err := h.parseOption(c, opt, args, &cc); err != nil {
+				return nil, cc, err
+			}
+		}
+	}
+	if err := h.setZones(); err != nil {
+		return nil, cc, err
+	}
+	return h, cc, nil
+}
+
+func (h *Headless) parseOption(c *caddy.Controller, opt string, args []string, cc *clientConfig) error {
+	switch opt {
+	case "kubeconfig":
+		if len(args) < 1 || len(args) > 2 {
+			return c.Errf("kubeconfig needs a file and an optional context, got %d arguments", len(args))
+		}
+		cc.kubeconfig = args[0]
+		if len(args) == 2 {
+			cc.context = args[1]
+		}
+	case "endpoint":
+		if len(args) != 1 {
+			return c.Errf("endpoint needs exactly one URL, got %d arguments", len(args))
+		}
+		u, err := url.Parse(args[0])
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c.Errf("endpoint %q is not an http or https URL", args[0])
+		}
+		cc.endpoint = args[0]
+	case "namespaces":
+		if len(args) == 0 {
+			return c.Errf("namespaces needs at least one namespace")
+		}
+		for _, ns := range args {
+			if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+				return c.Errf("namespaces: %q is not a namespace name: %s", ns, strings.Join(errs, "; "))
+			}
+			if !slices.Contains(h.namespaces, ns) {
+				h.namespaces = append(h.namespaces, ns)
+			}
+		}
+	case "labels":
+		if len(args) == 0 {
+			return c.Errf("labels needs a label selector")
+		}
+		sel, err := labels.Parse(strings.Join(args, " "))
+		if err != nil {
+			return c.Errf("labels: invalid selector %q: %v", strings.Join(args, " "), err)
+		}
+		h.selector = sel
+	case "endpoint_pod_names":
+		if len(args) != 0 {
+			return c.Errf("endpoint_pod_names takes no arguments")
+		}
+		h.endpointPodNames = true
+	case "ttl":
+		if len(args) != 1 {
+			return c.Errf("ttl needs exactly one value, got %d", len(args))
+		}
+		t, err := strconv.Atoi(args[0])
+		if err != nil || t < 0 || t > maxTTL {
+			return c.Errf("ttl must be a whole number of seconds from 0 to %d, got %q", maxTTL, args[0])
+		}
+		h.ttl = uint32(t)
+	case "fallthrough":
+		h.Fall.SetZonesFromArgs(args)
+	case "startup_timeout":
+		if len(args) != 1 {
+			return c.Errf("startup_timeout needs exactly one duration, got %d", len(args))
+		}
+		d, err := time.ParseDuration(args[0])
+		if err != nil || d < 0 {
+			return c.Errf("startup_timeout must be a duration such as 5s, got %q", args[0])
+		}
+		h.startupTimeout = d
+	default:
+		return c.Errf("unknown option %q", opt)
+	}
+	return nil
+}
+
+// setZones sorts the zones into forward and reverse ones and precomputes
+// their SOA names. At least one forward zone is needed: endpoint names and
+// PTR targets live in the first.
+func (h *Headless) setZones() error {
+	for _, z := range h.Zones {
+		info := zoneInfo{
+			name:    z,
+			reverse: dnsutil.IsReverse(z) > 0,
+			ns:      dnsutil.Join("ns.dns", z),
+			mbox:    dnsutil.Join("hostmaster", z),
+		}
+		if !info.reverse {
+			info.forward = len(h.forward)
+			h.forward = append(h.forward, z)
+		}
+		h.zones = append(h.zones, info)
+	}
+	if len(h.forward) == 0 {
+		return errors.New("needs at least one forward zone, such as cluster.local")
+	}
+	return nil
+}
+
+// boundAddrs returns the non-loopback addresses the server listens on, or
+// the machine's when it listens on all: the glue of ns.dns.<zone>.
+func boundAddrs(c *caddy.Controller) []netip.Addr {
+	hosts := dnsserver.GetConfig(c).ListenHosts
+	if len(hosts) == 0 || hosts[0] == "" {
+		hosts = nil
+		ifaces, err := net.InterfaceAddrs()
+		if err != nil {
+			return nil
+		}
+		for _, a := range ifaces {
+			hosts = append(hosts, a.String())
+		}
+	}
+	var addrs []netip.Addr
+	for _, host := range hosts {
+		a, err := netip.ParseAddr(host)
+		if p, perr := netip.ParsePrefix(host); perr == nil {
+			a, err = p.Addr(), nil
+		}
+		if err != nil || a.IsLoopback() || a.IsUnspecified() || a.IsLinkLocalUnicast() || a.Zone() != "" {
+			continue
+		}
+		addrs = append(addrs, a.Unmap())
+	}
+	slices.SortFunc(addrs, func(a, b netip.Addr) int { return familyOrder(a) - familyOrder(b) })
+	return addrs
+}
