@@ -206,7 +206,7 @@ func (h *Headless) setZones() error {
 	for _, z := range h.Zones {
 		info := zoneInfo{
 			name:    z,
-			reverse: dnsutil.IsReverse(z) > 0,
+			reverse: dnsutil.IsReverse("."+z) > 0, // IsReverse wants a name below the arpa zone
 			ns:      dnsutil.Join("ns.dns", z),
 			mbox:    dnsutil.Join("hostmaster", z),
 		}

@@ -1,0 +1,219 @@
+package headless
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
+	"github.com/coredns/coredns/plugin/test"
+
+	"github.com/miekg/dns"
+	v1 "k8s.io/api/core/v1"
+	discovery "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+// Objects the unit tests load into the fake clientset. They follow what the
+// endpointslice controller, the mirroring controller and people make.
+
+func headlessService(ns, name string) *v1.Service {
+	return &v1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       v1.ServiceSpec{ClusterIP: v1.ClusterIPNone, Selector: map[string]string{"app": name}},
+	}
+}
+
+func clusterIPService(ns, name, ip string) *v1.Service {
+	return &v1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       v1.ServiceSpec{ClusterIP: ip, Selector: map[string]string{"app": name}},
+	}
+}
+
+// controllerSlice is a slice as the endpointslice controller makes it for a
+// Service with a selector; headless says whether that Service is headless.
+func controllerSlice(ns, svc, name string, headless bool, family discovery.AddressType, ports []discovery.EndpointPort, eps ...discovery.Endpoint) *discovery.EndpointSlice {
+	s := handSlice(ns, svc, name, family, ports, eps...)
+	s.Labels[discovery.LabelManagedBy] = endpointSliceControllerName
+	if headless {
+		s.Labels[v1.IsHeadlessService] = ""
+	}
+	return s
+}
+
+// handSlice is a slice made by hand for a selectorless Service.
+func handSlice(ns, svc, name string, family discovery.AddressType, ports []discovery.EndpointPort, eps ...discovery.Endpoint) *discovery.EndpointSlice {
+	return &discovery.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{discovery.LabelServiceName: svc}},
+		AddressType: family,
+		Ports:       ports,
+		Endpoints:   eps,
+	}
+}
+
+func tcpPort(name string, number int32) discovery.EndpointPort {
+	return protoPort(name, v1.ProtocolTCP, number)
+}
+
+func protoPort(name string, proto v1.Protocol, number int32) discovery.EndpointPort {
+	p := discovery.EndpointPort{Port: &number, Protocol: &proto}
+	if name != "" {
+		p.Name = &name
+	}
+	return p
+}
+
+// ep is a ready endpoint; hostname may be empty.
+func ep(hostname string, addrs ...string) discovery.Endpoint {
+	e := discovery.Endpoint{Addresses: addrs, Conditions: discovery.EndpointConditions{Ready: new(true)}}
+	if hostname != "" {
+		e.Hostname = &hostname
+	}
+	return e
+}
+
+func notReady(e discovery.Endpoint) discovery.Endpoint {
+	e.Conditions.Ready = new(false)
+	return e
+}
+
+func readyUnset(e discovery.Endpoint) discovery.Endpoint {
+	e.Conditions.Ready = nil
+	return e
+}
+
+func withPod(e discovery.Endpoint, pod string) discovery.Endpoint {
+	e.TargetRef = &v1.ObjectReference{Kind: "Pod", Name: pod}
+	return e
+}
+
+// cluster is the set of objects most handler tests answer from.
+func cluster() []runtime.Object {
+	consulPorts := []discovery.EndpointPort{
+		tcpPort("http", 8500),
+		tcpPort("serflan-tcp", 8301), protoPort("serflan-udp", v1.ProtocolUDP, 8301),
+		tcpPort("serfwan-tcp", 8302), protoPort("serfwan-udp", v1.ProtocolUDP, 8302),
+		tcpPort("server", 8300),
+		tcpPort("dns-tcp", 8600), protoPort("dns-udp", v1.ProtocolUDP, 8600),
+	}
+	selectorless := headlessService("default", "external-db")
+	selectorless.Spec.Selector = nil
+	external := &v1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "ext"},
+		Spec:       v1.ServiceSpec{Type: v1.ServiceTypeExternalName, ExternalName: "example.org"},
+	}
+	return []runtime.Object{
+		// The StatefulSet example of the Kubernetes docs: one unnamed port.
+		headlessService("default", "mysql"),
+		controllerSlice("default", "mysql", "mysql-abc", true, discovery.AddressTypeIPv4,
+			[]discovery.EndpointPort{tcpPort("", 3306)},
+			ep("mysql-0", "10.1.0.10"), ep("mysql-1", "10.1.0.11"), ep("mysql-2", "10.1.0.12")),
+
+		// Consul's Helm chart: three servers, eight ports over five numbers,
+		// and a fourth server that is not ready.
+		headlessService("default", "consul-server"),
+		controllerSlice("default", "consul-server", "consul-server-xyz", true, discovery.AddressTypeIPv4, consulPorts,
+			ep("consul-server-0", "10.1.1.10"), ep("consul-server-1", "10.1.1.11"), ep("consul-server-2", "10.1.1.12"),
+			notReady(ep("consul-server-3", "10.1.1.13"))),
+
+		// Dual-stack across three slices, with a duplicate address and
+		// endpoints without hostnames.
+		headlessService("dual", "web"),
+		controllerSlice("dual", "web", "web-v4-a", true, discovery.AddressTypeIPv4, []discovery.EndpointPort{tcpPort("http", 80)},
+			ep("web-0", "10.2.0.1"), ep("web-1", "10.2.0.2")),
+		controllerSlice("dual", "web", "web-v4-b", true, discovery.AddressTypeIPv4, []discovery.EndpointPort{tcpPort("http", 80)},
+			readyUnset(ep("", "10.2.0.3")), ep("web-0", "10.2.0.1")),
+		controllerSlice("dual", "web", "web-v6", true, discovery.AddressTypeIPv6, []discovery.EndpointPort{tcpPort("http", 80)},
+			ep("web-0", "fd00:1::1"), ep("", "fd00:1::")),
+
+		// Only not-ready endpoints: no name.
+		headlessService("default", "draining"),
+		controllerSlice("default", "draining", "draining-1", true, discovery.AddressTypeIPv4, nil, notReady(ep("", "10.4.0.1"))),
+
+		// A selectorless headless Service with a hand-made slice.
+		selectorless,
+		handSlice("default", "external-db", "external-db-1", discovery.AddressTypeIPv4,
+			[]discovery.EndpointPort{tcpPort("pg", 5432)}, ep("primary", "192.0.2.10")),
+
+		// Not ours: a ClusterIP Service with its controller slice, and an
+		// ExternalName Service.
+		clusterIPService("default", "api", "10.96.0.10"),
+		controllerSlice("default", "api", "api-1", false, discovery.AddressTypeIPv4, []discovery.EndpointPort{tcpPort("http", 80)}, ep("", "10.3.0.1")),
+		external,
+
+		// An orphan slice whose Service is gone.
+		controllerSlice("default", "gone", "gone-1", true, discovery.AddressTypeIPv4, nil, ep("", "10.5.0.1")),
+	}
+}
+
+// newTestHeadless starts a Headless over a fake clientset holding objs and
+// waits for its caches to sync.
+func newTestHeadless(t *testing.T, objs []runtime.Object, configure ...func(*Headless)) (*Headless, *fake.Clientset) {
+	t.Helper()
+	client := fake.NewClientset(objs...)
+	h := &Headless{
+		Zones:          []string{"cluster.local.", "in-addr.arpa.", "ip6.arpa."},
+		ttl:            defaultTTL,
+		startupTimeout: 10 * time.Second,
+		model:          newModel(),
+		client:         client,
+	}
+	for _, f := range configure {
+		f(h)
+	}
+	if err := h.setZones(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.OnStartup(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.OnShutdown() })
+	if !h.Ready() {
+		t.Fatal("caches did not sync")
+	}
+	return h, client
+}
+
+// serve asks h the question of tc and returns the reply.
+func serve(t *testing.T, h *Headless, tc test.Case) *dns.Msg {
+	t.Helper()
+	rec := dnstest.NewRecorder(&test.ResponseWriter{})
+	if _, err := h.ServeDNS(context.Background(), rec, tc.Msg()); err != nil {
+		t.Fatalf("%s %s: %v", tc.Qname, dns.TypeToString[tc.Qtype], err)
+	}
+	if rec.Msg == nil {
+		t.Fatalf("%s %s: no reply written", tc.Qname, dns.TypeToString[tc.Qtype])
+	}
+	return rec.Msg
+}
+
+// runCases checks each case against h.
+func runCases(t *testing.T, h *Headless, cases []test.Case) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Qname+"/"+dns.TypeToString[tc.Qtype], func(t *testing.T) {
+			if err := test.SortAndCheck(serve(t, h, tc), tc); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// eventually polls check until it returns nil or 10 seconds pass.
+func eventually(t *testing.T, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
