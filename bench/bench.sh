@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# make bench: stock CoreDNS kubernetes vs headless on the same synthetic
+# cluster and the same binary, with dnsperf. Writes BENCHMARKS.md.
+#   HEADLESS=10000 CLUSTERIP=10000   Services of each kind (10 endpoints each)
+#   DURATION=10 ROUNDS=3             seconds per dnsperf run, A B A B rounds
+#   UPDATES=200                      EndpointSlice updates for programming latency
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HEADLESS=${HEADLESS:-10000} CLUSTERIP=${CLUSTERIP:-10000} DURATION=${DURATION:-10} ROUNDS=${ROUNDS:-3} UPDATES=${UPDATES:-200}
+dir=.cache/bench cp=.cache/bin/controlplane b=.cache/bin/bench
+command -v dnsperf >/dev/null || { echo ">> installing dnsperf (Debian)"; apt-get update -qq >/dev/null; apt-get install -y -qq dnsperf >/dev/null; }
+go build -o "$b" ./bench
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; "$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true; }
+trap cleanup EXIT INT TERM
+
+echo ">> control plane"
+"$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true
+"$cp" up -dir "$dir/cp"
+kc=$(pwd)/$dir/cp/kubeconfig
+echo ">> loading $HEADLESS headless + $CLUSTERIP ClusterIP Services (10 endpoints each) through the API"
+"$b" load -kubeconfig "$kc" -out "$dir" -headless "$HEADLESS" -clusterip "$CLUSTERIP"
+
+corefile() { # name port metrics-port plugin-block
+  printf '.:%s {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:%s\n%s\n}\n' "$2" "$3" "$4" > "$dir/$1.Corefile"
+}
+zones="cluster.local in-addr.arpa ip6.arpa"
+corefile headless 1101 9101 "    headless $zones {
+        kubeconfig $kc
+    }"
+corefile stock 1102 9102 "    kubernetes $zones {
+        kubeconfig $kc
+    }"
+corefile hosts 1103 9103 "    hosts $(pwd)/$dir/hosts cluster.local {
+        ttl 5
+    }"
+corefile pair 1104 9104 "    headless $zones {
+        kubeconfig $kc
+        fallthrough
+    }
+    kubernetes $zones {
+        kubeconfig $kc
+        noendpoints
+    }"
+
+results=$dir/results.tsv
+: > "$results"
+last=svc-$((HEADLESS - 1)).bench.svc.cluster.local
+want=$(printf '10.%d.%d.%d' $(( (0x0a800000 + (HEADLESS-1)*16) >> 16 & 255 )) $(( (0x0a800000 + (HEADLESS-1)*16) >> 8 & 255 )) $(( (0x0a800000 + (HEADLESS-1)*16) & 255 )))
+echo ">> start-up and memory (last Service $last -> $want)"
+for round in $(seq "$ROUNDS"); do
+  for s in headless stock pair; do
+    port=$(grep -o '^\.:[0-9]*' "$dir/$s.Corefile" | cut -d: -f2); mport=$(grep -o 'prometheus 127.0.0.1:[0-9]*' "$dir/$s.Corefile" | cut -d: -f2)
+    out=$("$b" startup -coredns bin/coredns -conf "$dir/$s.Corefile" -dns 127.0.0.1:"$port" -metrics 127.0.0.1:"$mport" -name "$last" -want "$want")
+    echo "   $s round $round: $out"
+    for kv in $out; do printf 'startup\t%s\t%s\t%s\t%s\n' "$s" "${kv%=*}" "$round" "${kv#*=}" >> "$results"; done
+  done
+done
+
+echo ">> servers pinned to CPU 0, dnsperf to CPU 1"
+for s in headless stock hosts; do
+  taskset -c 0 bin/coredns -conf "$dir/$s.Corefile" > "$dir/$s.log" 2>&1 & pids+=($!)
+done
+for port in 1101 1102; do
+  until dig +short @127.0.0.1 -p $port "$last" A 2>/dev/null | grep -q "$want"; do sleep 0.2; done
+done
+perf() { # server port mix round
+  local mode=udp; [ "$3" = big-tcp ] && mode=tcp
+  local qps
+  qps=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$2" -m "$mode" -d "$dir/$3.txt" -l "$DURATION" -c 4 -q 200 2>&1 | awk '/Queries per second/ {print $4}')
+  echo "   $1 $3 round $4: ${qps} qps"
+  printf 'qps\t%s\t%s\t%s\t%s\n' "$1" "$3" "$4" "$qps" >> "$results"
+}
+for round in $(seq "$ROUNDS"); do
+  for mix in service-a endpoint-a srv ptr nxdomain big-tcp; do
+    perf headless 1101 "$mix" "$round"
+    perf stock 1102 "$mix" "$round"
+    case $mix in service-a|endpoint-a) perf hosts 1103 "$mix" "$round" ;; esac
+  done
+done
+
+echo ">> programming latency ($UPDATES EndpointSlice updates each)"
+for pair in headless:1101 stock:1102; do
+  out=$("$b" latency -kubeconfig "$kc" -dns 127.0.0.1:"${pair#*:}" -updates "$UPDATES")
+  echo "   ${pair%:*}: $out"
+  for kv in $out; do printf 'latency\t%s\t%s\t1\t%s\n' "${pair%:*}" "${kv%=*}" "${kv#*=}" >> "$results"; done
+done
+
+echo ">> Go benchmarks"
+go test -run XXX -bench . -benchmem -count 1 . | grep -E '^Benchmark' | tee "$dir/gobench.txt"
+
+"$b" report -results "$results" -gobench "$dir/gobench.txt" -headless "$HEADLESS" -clusterip "$CLUSTERIP" -duration "$DURATION" -rounds "$ROUNDS" > BENCHMARKS.md
+echo ">> wrote BENCHMARKS.md"

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// report turns results.tsv (kind, server, key, round, value) into BENCHMARKS.md.
+func report(args []string) error {
+	fs := flag.NewFlagSet("report", flag.ExitOnError)
+	results := fs.String("results", ".cache/bench/results.tsv", "raw results")
+	gobench := fs.String("gobench", ".cache/bench/gobench.txt", "go test -bench output")
+	headless := fs.Int("headless", 0, "headless Services loaded")
+	clusterIP := fs.Int("clusterip", 0, "ClusterIP Services loaded")
+	duration := fs.Int("duration", 0, "seconds per dnsperf run")
+	rounds := fs.Int("rounds", 0, "rounds")
+	fs.Parse(args)
+
+	// values[kind][server][key][round] = value
+	values := map[string]map[string]map[string][]float64{}
+	f, err := os.Open(*results)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		c := strings.Split(s.Text(), "\t")
+		if len(c) != 5 {
+			continue
+		}
+		v, err := strconv.ParseFloat(c[4], 64)
+		if err != nil {
+			continue
+		}
+		if values[c[0]] == nil {
+			values[c[0]] = map[string]map[string][]float64{}
+		}
+		if values[c[0]][c[1]] == nil {
+			values[c[0]][c[1]] = map[string][]float64{}
+		}
+		values[c[0]][c[1]][c[2]] = append(values[c[0]][c[1]][c[2]], v)
+	}
+	get := func(kind, server, key string) []float64 { return values[kind][server][key] }
+
+	cpu, _ := exec.Command("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").Output()
+	dnsperfV, _ := exec.Command("sh", "-c", "dnsperf -h 2>&1 | grep -m1 -i version || dpkg-query -W dnsperf").Output()
+	fmt.Printf(`# Benchmarks
+
+headless against CoreDNS's stock *kubernetes* plugin, on the same synthetic cluster and the
+same binary (`+"`bin/coredns`"+`, CoreDNS v1.15.0 + headless).
+
+Reproduce with `+"`make bench`"+` (defaults: 10,000 headless + 10,000 ClusterIP Services), or scaled:
+`+"`HEADLESS=1000 CLUSTERIP=1000 DURATION=5 ROUNDS=2 make bench`"+`.
+
+- Machine: %s, %d cores (%s/%s), Go %s; dnsperf %s
+- Cluster: %d headless Services x 10 ready endpoints (hostnames web-N, ports http and metrics;
+  every 10th dual-stack with an IPv6 slice, every 7th split over two IPv4 slices), one headless
+  Service "big" of 100 endpoints, and %d ClusterIP Services x 10 endpoints, created through a
+  local kube-apiserver v1.36.3 + etcd.
+- Each server is pinned to CPU 0 (`+"`taskset -c 0`"+`) and dnsperf to CPU 1; servers alternate
+  run by run (A B A B), %d rounds of %d s per query mix. Figures are medians over rounds; the
+  ratio is the median of the per-round ratios.
+
+`, strings.TrimSpace(string(cpu)), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, strings.TrimPrefix(runtime.Version(), "go"),
+		strings.TrimSpace(string(dnsperfV)), *headless, *clusterIP, *rounds, *duration)
+
+	fmt.Println("## Queries per second (one core)")
+	fmt.Println()
+	fmt.Println("| query mix | headless | stock kubernetes | headless / stock | hosts (ceiling) | headless / hosts |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	for _, mix := range []string{"service-a", "endpoint-a", "srv", "ptr", "nxdomain", "big-tcp"} {
+		h, k, c := get("qps", "headless", mix), get("qps", "stock", mix), get("qps", "hosts", mix)
+		hostsCol, ceilRatio := "-", "-"
+		if len(c) > 0 {
+			hostsCol, ceilRatio = fmt.Sprintf("%.0f", median(c)), fmt.Sprintf("%.2fx", medianRatio(h, c))
+		}
+		fmt.Printf("| %s | %.0f | %.0f | %.2fx | %s | %s |\n", mixName(mix), median(h), median(k), medianRatio(h, k), hostsCol, ceilRatio)
+	}
+
+	fmt.Println()
+	fmt.Println("## Memory after sync, and start-up")
+	fmt.Println()
+	fmt.Println("Start-up is the time from process start to the first correct answer for the last Service loaded.")
+	fmt.Println()
+	fmt.Println("| server | RSS MiB | Go heap in use MiB | start-up ms |")
+	fmt.Println("|---|---:|---:|---:|")
+	for _, sv := range []string{"headless", "stock", "pair"} {
+		name := map[string]string{"headless": "headless alone", "stock": "stock kubernetes alone", "pair": "headless + kubernetes { noendpoints }"}[sv]
+		fmt.Printf("| %s | %.1f | %.1f | %.0f |\n", name, median(get("startup", sv, "rss_mib")), median(get("startup", sv, "heap_inuse_mib")), median(get("startup", sv, "startup_ms")))
+	}
+	fmt.Printf("\nRSS ratios: headless / stock = %.2f; pair / stock = %.2f.\n",
+		median(get("startup", "headless", "rss_mib"))/median(get("startup", "stock", "rss_mib")),
+		median(get("startup", "pair", "rss_mib"))/median(get("startup", "stock", "rss_mib")))
+
+	fmt.Println()
+	fmt.Println("## DNS programming latency")
+	fmt.Println()
+	fmt.Println("An EndpointSlice update through the API until the new address is served (polled over TCP every 0.2 ms).")
+	fmt.Println()
+	fmt.Println("| server | updates | p50 ms | p99 ms | max ms |")
+	fmt.Println("|---|---:|---:|---:|---:|")
+	for _, sv := range []string{"headless", "stock"} {
+		fmt.Printf("| %s | %.0f | %.1f | %.1f | %.1f |\n", sv, median(get("latency", sv, "updates")), median(get("latency", sv, "p50_ms")), median(get("latency", sv, "p99_ms")), median(get("latency", sv, "max_ms")))
+	}
+
+	fmt.Println()
+	fmt.Println("## Go benchmarks")
+	fmt.Println()
+	fmt.Println("`go test -run XXX -bench . -benchmem .`: ServeDNS with a writer that drops the reply (so packing is")
+	fmt.Println("not counted), over a model of 1,000 Services x 10 endpoints; ModelLookup is the model alone;")
+	fmt.Println("ApplySliceUpdate rebuilds and publishes one Service.")
+	fmt.Println()
+	fmt.Println("```")
+	if b, err := os.ReadFile(*gobench); err == nil {
+		fmt.Print(string(b))
+	}
+	fmt.Println("```")
+	return nil
+}
+
+func mixName(m string) string {
+	return map[string]string{
+		"service-a": "Service A (10 records)", "endpoint-a": "per-endpoint A", "srv": "SRV `_http._tcp` (10 + glue)",
+		"ptr": "PTR", "nxdomain": "NXDOMAIN", "big-tcp": "100-endpoint A over TCP",
+	}[m]
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func medianRatio(a, b []float64) float64 {
+	var r []float64
+	for i := range min(len(a), len(b)) {
+		if b[i] > 0 {
+			r = append(r, a[i]/b[i])
+		}
+	}
+	return median(r)
+}
