@@ -37,6 +37,23 @@ func consulSRV(name string, ports ...uint16) (answer, extra []dns.RR) {
 	return answer, extra
 }
 
+// webSRV is the SRV answer for port 80 of the dual-stack Service "web",
+// asked as name: a dual-stack target is one record with glue of both families.
+func webSRV(name string) test.Case {
+	tc := test.Case{Qname: name, Qtype: dns.TypeSRV}
+	for _, target := range []string{"10-2-0-3", "fd00-1--0", "web-0", "web-1"} {
+		tc.Answer = append(tc.Answer, test.SRV(name+" 5 IN SRV 0 25 80 "+target+".web.dual.svc.cluster.local."))
+	}
+	tc.Extra = []dns.RR{
+		test.A("10-2-0-3.web.dual.svc.cluster.local. 5 IN A 10.2.0.3"),
+		test.AAAA("fd00-1--0.web.dual.svc.cluster.local. 5 IN AAAA fd00:1::"),
+		test.A("web-0.web.dual.svc.cluster.local. 5 IN A 10.2.0.1"),
+		test.AAAA("web-0.web.dual.svc.cluster.local. 5 IN AAAA fd00:1::1"),
+		test.A("web-1.web.dual.svc.cluster.local. 5 IN A 10.2.0.2"),
+	}
+	return tc
+}
+
 func TestServeDNS(t *testing.T) {
 	h, _ := newTestHeadless(t, cluster())
 
@@ -114,34 +131,11 @@ func TestServeDNS(t *testing.T) {
 			test.A("mysql-1.mysql.default.svc.cluster.local. 5 IN A 10.1.0.11"),
 			test.A("mysql-2.mysql.default.svc.cluster.local. 5 IN A 10.1.0.12"),
 		}},
-		// A dual-stack target is one SRV record with glue of both families.
-		{Qname: "web.dual.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: []dns.RR{
-			test.SRV("web.dual.svc.cluster.local. 5 IN SRV 0 25 80 10-2-0-3.web.dual.svc.cluster.local."),
-			test.SRV("web.dual.svc.cluster.local. 5 IN SRV 0 25 80 fd00-1--0.web.dual.svc.cluster.local."),
-			test.SRV("web.dual.svc.cluster.local. 5 IN SRV 0 25 80 web-0.web.dual.svc.cluster.local."),
-			test.SRV("web.dual.svc.cluster.local. 5 IN SRV 0 25 80 web-1.web.dual.svc.cluster.local."),
-		}, Extra: []dns.RR{
-			test.A("10-2-0-3.web.dual.svc.cluster.local. 5 IN A 10.2.0.3"),
-			test.AAAA("fd00-1--0.web.dual.svc.cluster.local. 5 IN AAAA fd00:1::"),
-			test.A("web-0.web.dual.svc.cluster.local. 5 IN A 10.2.0.1"),
-			test.AAAA("web-0.web.dual.svc.cluster.local. 5 IN AAAA fd00:1::1"),
-			test.A("web-1.web.dual.svc.cluster.local. 5 IN A 10.2.0.2"),
-		}},
+		webSRV("web.dual.svc.cluster.local."),
 		// SRV on a named port.
 		{Qname: "_http._tcp.consul-server.default.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: consulHTTP, Extra: consulGlue},
 		{Qname: "_dns-udp._udp.consul-server.default.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: consulDNSUDP, Extra: consulGlue},
-		{Qname: "_HTTP._TCP.web.dual.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: []dns.RR{
-			test.SRV("_HTTP._TCP.web.dual.svc.cluster.local. 5 IN SRV 0 25 80 10-2-0-3.web.dual.svc.cluster.local."),
-			test.SRV("_HTTP._TCP.web.dual.svc.cluster.local. 5 IN SRV 0 25 80 fd00-1--0.web.dual.svc.cluster.local."),
-			test.SRV("_HTTP._TCP.web.dual.svc.cluster.local. 5 IN SRV 0 25 80 web-0.web.dual.svc.cluster.local."),
-			test.SRV("_HTTP._TCP.web.dual.svc.cluster.local. 5 IN SRV 0 25 80 web-1.web.dual.svc.cluster.local."),
-		}, Extra: []dns.RR{
-			test.A("10-2-0-3.web.dual.svc.cluster.local. 5 IN A 10.2.0.3"),
-			test.AAAA("fd00-1--0.web.dual.svc.cluster.local. 5 IN AAAA fd00:1::"),
-			test.A("web-0.web.dual.svc.cluster.local. 5 IN A 10.2.0.1"),
-			test.AAAA("web-0.web.dual.svc.cluster.local. 5 IN AAAA fd00:1::1"),
-			test.A("web-1.web.dual.svc.cluster.local. 5 IN A 10.2.0.2"),
-		}},
+		webSRV("_HTTP._TCP.web.dual.svc.cluster.local."),
 		// The named port exists; other types there are NODATA.
 		{Qname: "_http._tcp.consul-server.default.svc.cluster.local.", Qtype: dns.TypeA, Ns: []dns.RR{soa}},
 		// Unknown port, wrong protocol, unnamed port, missing underscores: NXDOMAIN.
