@@ -3,12 +3,13 @@ package headless
 import (
 	"context"
 	"fmt"
-	"net/netip"
+	"runtime"
 	"testing"
 
 	"github.com/coredns/coredns/plugin/test"
 
 	"github.com/miekg/dns"
+	discovery "k8s.io/api/discovery/v1"
 )
 
 // benchHeadless is a Headless whose model holds services Services of
@@ -22,18 +23,19 @@ func benchHeadless(b *testing.B, services, endpoints int) *Headless {
 	}
 	h.synced.Store(true)
 	for s := range services {
-		h.model.set("bench", fmt.Sprintf("svc-%d", s), buildRecords("bench", fmt.Sprintf("svc-%d", s), h.forward, []*endpointSlice{benchSlice(s, endpoints)}))
+		h.model.set("bench", fmt.Sprintf("svc-%d", s), buildRecords("bench", fmt.Sprintf("svc-%d", s), []*endpointSlice{benchSlice(s, endpoints)}))
 	}
 	return h
 }
 
 func benchSlice(s, endpoints int) *endpointSlice {
-	sl := &endpointSlice{service: fmt.Sprintf("svc-%d", s), ports: []port{{name: "http", protocol: "tcp", number: 80}, {name: "metrics", protocol: "tcp", number: 9090}}}
+	var eps []discovery.Endpoint
 	for e := range endpoints {
-		addr := netip.AddrFrom4([4]byte{10, byte(s >> 8), byte(s), byte(e)})
-		sl.endpoints = append(sl.endpoints, endpoint{addrs: []netip.Addr{addr}, label: fmt.Sprintf("web-%d", e)})
+		eps = append(eps, ep(fmt.Sprintf("web-%d", e), fmt.Sprintf("10.%d.%d.%d", byte(s>>8), byte(s), byte(e))))
 	}
-	return sl
+	name := fmt.Sprintf("svc-%d", s)
+	return reduceSlice(controllerSlice("bench", name, name+"-abcde", true, discovery.AddressTypeIPv4,
+		[]discovery.EndpointPort{tcpPort("http", 80), tcpPort("metrics", 9090)}, eps...), false)
 }
 
 // discard is a ResponseWriter that drops replies, so a benchmark measures
@@ -113,6 +115,30 @@ func BenchmarkApplySliceUpdate(b *testing.B) {
 	slices := []*endpointSlice{benchSlice(500, 10)}
 	b.ReportAllocs()
 	for b.Loop() {
-		h.model.set("bench", "svc-500", buildRecords("bench", "svc-500", h.forward, slices))
+		h.model.set("bench", "svc-500", buildRecords("bench", "svc-500", slices))
 	}
+}
+
+// BenchmarkModelMemory reports the heap that the reduced slices and the
+// published records of 1,000 Services x 10 endpoints hold, per endpoint.
+func BenchmarkModelMemory(b *testing.B) {
+	const services, endpoints = 1000, 10
+	var perEndpoint float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		m := newModel()
+		kept := make([]*endpointSlice, services)
+		for s := range services {
+			kept[s] = benchSlice(s, endpoints)
+			m.set("bench", fmt.Sprintf("svc-%d", s), buildRecords("bench", fmt.Sprintf("svc-%d", s), kept[s:s+1]))
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perEndpoint = float64(after.HeapAlloc-before.HeapAlloc) / (services * endpoints)
+		runtime.KeepAlive(kept)
+		runtime.KeepAlive(m)
+	}
+	b.ReportMetric(perEndpoint, "heap-B/endpoint")
 }

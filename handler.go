@@ -35,7 +35,7 @@ func (h *Headless) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 	case info.reverse:
 		found = h.reverse(m, qname, name, state.QType())
 	default:
-		found = h.forwardName(m, qname, rel, info.forward, state.QType())
+		found = h.forwardName(m, qname, rel, zone, state.QType())
 	}
 
 	if !found {
@@ -70,8 +70,8 @@ func (h *Headless) apex(m *dns.Msg, qname string, z *zoneInfo, qtype uint16) boo
 		m.Answer = []dns.RR{h.soa(qname, z)}
 	case dns.TypeNS:
 		m.Answer = []dns.RR{&dns.NS{Hdr: h.hdr(qname, dns.TypeNS), Ns: z.ns}}
-		m.Extra = h.addressRRs(m.Extra, z.ns, h.nsAddrs, dns.TypeA)
-		m.Extra = h.addressRRs(m.Extra, z.ns, h.nsAddrs, dns.TypeAAAA)
+		glue := h.newAddressSet(h.nsV4, h.nsV6)
+		m.Extra = glue.append(nil, z.ns, h.nsV4, h.nsV6)
 	}
 	return true
 }
@@ -82,24 +82,20 @@ func (h *Headless) reverse(m *dns.Msg, qname, name string, qtype uint16) bool {
 	if err != nil {
 		return false
 	}
-	targets := h.model.ptr(addr)
+	var owners [1]ptrTarget // nearly every address has one owner
+	targets := h.model.ptr(owners[:0], addr)
 	if len(targets) == 0 {
 		return false
 	}
 	if qtype == dns.TypePTR {
-		rrs := make([]dns.PTR, len(targets))
-		m.Answer = make([]dns.RR, len(targets))
-		for i, t := range targets {
-			rrs[i] = dns.PTR{Hdr: h.hdr(qname, dns.TypePTR), Ptr: t.records.endpoints[t.endpoint].targets[0]}
-			m.Answer[i] = &rrs[i]
-		}
+		h.ptrAnswer(m, qname, targets, h.forward[0])
 	}
 	return true
 }
 
 // forwardName answers a name below a forward zone; rel is the lower-case
-// name without the zone and without a trailing dot, z the zone's index.
-func (h *Headless) forwardName(m *dns.Msg, qname, rel string, z int, qtype uint16) bool {
+// name without the zone and without a trailing dot.
+func (h *Headless) forwardName(m *dns.Msg, qname, rel, zone string, qtype uint16) bool {
 	switch rel {
 	case "dns-version":
 		if qtype == dns.TypeTXT {
@@ -107,7 +103,7 @@ func (h *Headless) forwardName(m *dns.Msg, qname, rel string, z int, qtype uint1
 		}
 		return true
 	case "ns.dns":
-		m.Answer = h.addressRRs(m.Answer, qname, h.nsAddrs, qtype)
+		m.Answer = h.addressRRs(m.Answer, qname, h.nsV4, h.nsV6, qtype)
 		return true
 	case "dns", "svc":
 		return true // empty non-terminals
@@ -132,7 +128,7 @@ func (h *Headless) forwardName(m *dns.Msg, qname, rel string, z int, qtype uint1
 		return false
 	}
 	if left == "" {
-		h.serviceAnswer(m, qname, recs, z, qtype)
+		h.serviceAnswer(m, qname, recs, zone, qtype)
 		return true
 	}
 
@@ -141,11 +137,11 @@ func (h *Headless) forwardName(m *dns.Msg, qname, rel string, z int, qtype uint1
 		if strings.HasPrefix(label, "_") {
 			return recs.hasProtocol(label)
 		}
-		ep := recs.endpoint(label)
-		if ep == nil {
+		ep, ok := recs.endpoint(label)
+		if !ok {
 			return false
 		}
-		h.endpointAnswer(m, qname, recs, ep, z, qtype)
+		h.endpointAnswer(m, qname, recs, ep, zone, qtype)
 		return true
 	}
 	if strings.IndexByte(outer, '.') >= 0 || !strings.HasPrefix(outer, "_") || !strings.HasPrefix(label, "_") {
@@ -156,33 +152,28 @@ func (h *Headless) forwardName(m *dns.Msg, qname, rel string, z int, qtype uint1
 		return false
 	}
 	if qtype == dns.TypeSRV {
-		h.srvAnswer(m, qname, recs, srv, z)
+		h.srvAnswer(m, qname, recs, srv, zone)
 	}
 	return true
 }
 
 // serviceAnswer answers the Service's own name.
-func (h *Headless) serviceAnswer(m *dns.Msg, qname string, r *serviceRecords, z int, qtype uint16) {
-	switch qtype {
-	case dns.TypeA:
-		m.Answer = h.addressRRs(nil, qname, r.addrs[:r.v4], dns.TypeA)
-	case dns.TypeAAAA:
-		m.Answer = h.addressRRs(nil, qname, r.addrs[r.v4:], dns.TypeAAAA)
-	case dns.TypeSRV:
-		h.srvAnswer(m, qname, r, r.srv, z)
+func (h *Headless) serviceAnswer(m *dns.Msg, qname string, r *serviceRecords, zone string, qtype uint16) {
+	if qtype == dns.TypeSRV {
+		h.srvAnswer(m, qname, r, r.srv, zone)
+		return
 	}
+	m.Answer = h.addressRRs(nil, qname, r.v4, r.v6, qtype)
 }
 
-// endpointAnswer answers an endpoint's name.
-func (h *Headless) endpointAnswer(m *dns.Msg, qname string, r *serviceRecords, ep *endpointRecords, z int, qtype uint16) {
-	switch qtype {
-	case dns.TypeA:
-		m.Answer = h.addressRRs(nil, qname, ep.addrs[:ep.v4], dns.TypeA)
-	case dns.TypeAAAA:
-		m.Answer = h.addressRRs(nil, qname, ep.addrs[ep.v4:], dns.TypeAAAA)
-	case dns.TypeSRV:
-		h.srvAnswer(m, qname, r, r.srv[ep.srvFrom:ep.srvTo], z)
+// endpointAnswer answers the name of endpoint ep.
+func (h *Headless) endpointAnswer(m *dns.Msg, qname string, r *serviceRecords, ep int, zone string, qtype uint16) {
+	if qtype == dns.TypeSRV {
+		h.srvAnswer(m, qname, r, r.endpointSRV(ep), zone)
+		return
 	}
+	v4, v6 := r.addresses(ep)
+	m.Answer = h.addressRRs(nil, qname, v4, v6, qtype)
 }
 
 // cutLast splits off the last label of a dotted name.

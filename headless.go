@@ -3,7 +3,6 @@
 package headless
 
 import (
-	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -30,8 +29,9 @@ type Headless struct {
 	namespaces       []string
 	selector         labels.Selector
 	endpointPodNames bool
-	// nsAddrs are the addresses published for ns.dns.<zone>.
-	nsAddrs []netip.Addr
+	// nsV4 and nsV6 are the addresses published for ns.dns.<zone>, 4
+	// and 16 bytes each.
+	nsV4, nsV6 []byte
 
 	// zones describes each of Zones; forward lists the forward ones.
 	zones   []zoneInfo
@@ -47,7 +47,6 @@ type Headless struct {
 type zoneInfo struct {
 	name    string
 	reverse bool
-	forward int // index into Headless.forward, for forward zones
 	ns      string
 	mbox    string
 }
@@ -61,7 +60,7 @@ func (h *Headless) Ready() bool { return h.synced.Load() }
 // OnStartup starts the informers and waits, at most startupTimeout, for
 // them to sync. Until they have, names not found answer SERVFAIL.
 func (h *Headless) OnStartup() error {
-	w, err := newWatcher(h.client, h.namespaces, h.selector, h.endpointPodNames, h.forward, h.model)
+	w, err := newWatcher(h.client, h.namespaces, h.selector, h.endpointPodNames, h.model)
 	if err != nil {
 		return plugin.Error(pluginName, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
-	"k8s.io/apimachinery/pkg/util/validation"
 	corev1informers "k8s.io/client-go/informers/core/v1"
 	discoveryinformers "k8s.io/client-go/informers/discovery/v1"
 	"k8s.io/client-go/kubernetes"
@@ -45,8 +43,7 @@ const byService = "service"
 // from one watch to the other is briefly held by both; rebuild merges them.
 type watcher struct {
 	model    *model
-	zones    []string // forward zones, for endpoint targets
-	podNames bool     // endpoint_pod_names
+	podNames bool // endpoint_pod_names
 	scopes   map[string]*scope
 
 	// mu serialises rebuilds, so that the last one to publish a Service
@@ -64,7 +61,7 @@ type scope struct {
 	slices   [2]cache.SharedIndexInformer
 }
 
-func newWatcher(client kubernetes.Interface, namespaces []string, selector labels.Selector, podNames bool, zones []string, m *model) (*watcher, error) {
+func newWatcher(client kubernetes.Interface, namespaces []string, selector labels.Selector, podNames bool, m *model) (*watcher, error) {
 	if selector == nil {
 		selector = labels.Everything()
 	}
@@ -93,7 +90,7 @@ func newWatcher(client kubernetes.Interface, namespaces []string, selector label
 		}
 	}
 
-	w := &watcher{model: m, zones: zones, podNames: podNames, scopes: make(map[string]*scope)}
+	w := &watcher{model: m, podNames: podNames, scopes: make(map[string]*scope)}
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
 	}
@@ -179,7 +176,7 @@ func (w *watcher) scopeOf(namespace string) *scope {
 
 func (w *watcher) serviceChanged(obj any) {
 	if s, ok := unwrap(obj).(*service); ok {
-		w.rebuild(s.Namespace, s.Name)
+		w.rebuild(s.namespace, s.name)
 	}
 }
 
@@ -200,20 +197,20 @@ func (w *watcher) sliceChanged(old, cur any, observe bool) {
 		return
 	}
 	if o, ok := old.(*endpointSlice); ok && o.service != s.service && o.service != "" {
-		w.rebuild(o.Namespace, o.service)
+		w.rebuild(o.namespace, o.service)
 	}
 	if s.service == "" {
 		return
 	}
-	svc := w.rebuild(s.Namespace, s.service)
-	if !observe || svc == nil || s.changed.IsZero() || !w.hasSynced() {
+	svc := w.rebuild(s.namespace, s.service)
+	if !observe || svc == nil || s.changed == 0 || !w.hasSynced() {
 		return
 	}
 	kind := kindWithSelector
 	if svc.selectorless {
 		kind = kindWithoutSelector
 	}
-	programmingLatency.WithLabelValues(kind).Observe(time.Since(s.changed).Seconds())
+	programmingLatency.WithLabelValues(kind).Observe(time.Since(time.Unix(0, s.changed)).Seconds())
 }
 
 // rebuild recomputes the records of namespace/name from the informer stores
@@ -232,7 +229,7 @@ func (w *watcher) rebuild(namespace, name string) *service {
 	if obj, ok, _ := sc.services.GetIndexer().GetByKey(namespace + "/" + name); ok {
 		if s, _ := obj.(*service); s != nil && s.headless {
 			svc = s
-			recs = buildRecords(namespace, name, w.zones, sc.slicesOf(namespace, name))
+			recs = buildRecords(namespace, name, sc.slicesOf(namespace, name))
 		}
 	}
 	w.model.set(namespace, name, recs)
@@ -252,12 +249,12 @@ func (sc *scope) slicesOf(namespace, name string) []*endpointSlice {
 		}
 	}
 	slices.SortFunc(out, func(a, b *endpointSlice) int {
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
+		if c := strings.Compare(a.name, b.name); c != 0 {
 			return c
 		}
-		return -compareVersions(a.ResourceVersion, b.ResourceVersion)
+		return -compareVersions(a.resourceVersion, b.resourceVersion)
 	})
-	return slices.CompactFunc(out, func(a, b *endpointSlice) bool { return a.Name == b.Name })
+	return slices.CompactFunc(out, func(a, b *endpointSlice) bool { return a.name == b.name })
 }
 
 // compareVersions orders resource versions, which etcd-backed API servers
@@ -276,7 +273,7 @@ func indexByService(obj any) ([]string, error) {
 	if !ok || s.service == "" {
 		return nil, nil
 	}
-	return []string{s.Namespace + "/" + s.service}, nil
+	return []string{s.namespace + "/" + s.service}, nil
 }
 
 func unwrap(obj any) any {
@@ -284,26 +281,6 @@ func unwrap(obj any) any {
 		return d.Obj
 	}
 	return obj
-}
-
-// reducedMeta keeps the metadata the informer stores need.
-func reducedMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion}
-}
-
-// transformService reduces a v1.Service before the informer stores it.
-func transformService(obj any) (any, error) {
-	switch s := obj.(type) {
-	case *service:
-		return s, nil
-	case *v1.Service:
-		return &service{
-			ObjectMeta:   reducedMeta(&s.ObjectMeta),
-			headless:     s.Spec.ClusterIP == v1.ClusterIPNone && s.Spec.Type != v1.ServiceTypeExternalName,
-			selectorless: len(s.Spec.Selector) == 0,
-		}, nil
-	}
-	return nil, fmt.Errorf("headless: unexpected object %T in the Service informer", obj)
 }
 
 // transformSlice reduces an EndpointSlice before the informer stores it:
@@ -317,57 +294,3 @@ func (w *watcher) transformSlice(obj any) (any, error) {
 	}
 	return nil, fmt.Errorf("headless: unexpected object %T in an EndpointSlice informer", obj)
 }
-
-func reduceSlice(s *discovery.EndpointSlice, podNames bool) *endpointSlice {
-	r := &endpointSlice{
-		ObjectMeta: reducedMeta(&s.ObjectMeta),
-		service:    s.Labels[discovery.LabelServiceName],
-	}
-	if t, ok := s.Annotations[v1.EndpointsLastChangeTriggerTime]; ok {
-		r.changed, _ = time.Parse(time.RFC3339Nano, t)
-	}
-	if s.AddressType != discovery.AddressTypeIPv4 && s.AddressType != discovery.AddressTypeIPv6 {
-		return r // FQDN slices carry no addresses we can serve
-	}
-	for _, p := range s.Ports {
-		rp := port{number: -1, protocol: "tcp"}
-		if p.Name != nil {
-			rp.name = strings.ToLower(*p.Name)
-		}
-		if p.Protocol != nil {
-			rp.protocol = strings.ToLower(string(*p.Protocol))
-		}
-		if p.Port != nil {
-			rp.number = *p.Port
-		}
-		r.ports = append(r.ports, rp)
-	}
-	for i := range s.Endpoints {
-		e := &s.Endpoints[i]
-		if e.Conditions.Ready != nil && !*e.Conditions.Ready {
-			continue
-		}
-		var re endpoint
-		for _, a := range e.Addresses {
-			addr, err := netip.ParseAddr(a)
-			if err != nil || addr.Zone() != "" || addr.Is4() != (s.AddressType == discovery.AddressTypeIPv4) {
-				continue // not an address of the slice's family
-			}
-			re.addrs = append(re.addrs, addr)
-		}
-		if len(re.addrs) == 0 {
-			continue
-		}
-		switch {
-		case e.Hostname != nil && isLabel(*e.Hostname):
-			re.label = strings.ToLower(*e.Hostname)
-		case podNames && e.TargetRef != nil && isLabel(e.TargetRef.Name):
-			re.label = strings.ToLower(e.TargetRef.Name)
-		}
-		r.endpoints = append(r.endpoints, re)
-	}
-	return r
-}
-
-// isLabel tells whether s can be one DNS label of an endpoint name.
-func isLabel(s string) bool { return len(validation.IsDNS1123Label(s)) == 0 }

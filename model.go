@@ -2,7 +2,6 @@ package headless
 
 import (
 	"net/netip"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,24 +16,20 @@ type model struct {
 	mu         sync.RWMutex
 	services   map[string]*serviceRecords
 	namespaces map[string]int // served Services per namespace
-	reverse    map[netip.Addr][]ptrTarget
+	ptr4       ptrIndex[[4]byte]
+	ptr6       ptrIndex[[16]byte]
 	addresses  int // served addresses, for the endpoints gauge
 
 	// modified is the Unix time of the last change, the SOA serial.
 	modified atomic.Int64
 }
 
-// ptrTarget names the endpoint an address belongs to.
-type ptrTarget struct {
-	records  *serviceRecords
-	endpoint int
-}
-
 func newModel() *model {
 	m := &model{
 		services:   make(map[string]*serviceRecords),
 		namespaces: make(map[string]int),
-		reverse:    make(map[netip.Addr][]ptrTarget),
+		ptr4:       newPTRIndex[[4]byte](),
+		ptr6:       newPTRIndex[[16]byte](),
 	}
 	m.modified.Store(time.Now().Unix())
 	return m
@@ -66,13 +61,14 @@ func (m *model) hasNamespace(namespace string) bool {
 	return n > 0
 }
 
-// ptr returns the endpoints that own addr. The returned slice is never
-// modified.
-func (m *model) ptr(addr netip.Addr) []ptrTarget {
+// ptr appends to dst the endpoints that own addr.
+func (m *model) ptr(dst []ptrTarget, addr netip.Addr) []ptrTarget {
 	m.mu.RLock()
-	t := m.reverse[addr]
-	m.mu.RUnlock()
-	return t
+	defer m.mu.RUnlock()
+	if addr.Is4() {
+		return m.ptr4.appendTo(dst, addr.As4())
+	}
+	return m.ptr6.appendTo(dst, addr.As16())
 }
 
 // set replaces the records of namespace/name; nil removes them. It reports
@@ -86,15 +82,7 @@ func (m *model) set(namespace, name string, r *serviceRecords) bool {
 		return false
 	}
 	if old != nil {
-		for _, a := range old.addrs {
-			kept := slices.DeleteFunc(slices.Clone(m.reverse[a]), func(t ptrTarget) bool { return t.records == old })
-			if len(kept) == 0 {
-				delete(m.reverse, a)
-			} else {
-				m.reverse[a] = kept
-			}
-		}
-		m.addresses -= len(old.addrs)
+		m.index(old, false)
 	}
 	switch {
 	case r == nil:
@@ -107,17 +95,39 @@ func (m *model) set(namespace, name string, r *serviceRecords) bool {
 			m.namespaces[namespace]++
 		}
 		m.services[key] = r
-		for i := range r.endpoints {
-			for _, a := range r.endpoints[i].addrs {
-				m.reverse[a] = append(slices.Clip(m.reverse[a]), ptrTarget{records: r, endpoint: i})
-			}
-		}
-		m.addresses += len(r.addrs)
+		m.index(r, true)
 	}
 	m.modified.Store(time.Now().Unix())
 	servicesGauge.Set(float64(len(m.services)))
 	endpointsGauge.Set(float64(m.addresses))
 	return true
+}
+
+// index adds the addresses of r to the PTR index, or removes them.
+func (m *model) index(r *serviceRecords, add bool) {
+	for i := range r.endpoints {
+		t := ptrTarget{records: r, endpoint: uint32(i)} // #nosec G115 -- an endpoint index
+		v4, v6 := r.addresses(i)
+		for ; len(v4) > 0; v4 = v4[4:] {
+			if add {
+				m.ptr4.add([4]byte(v4), t)
+			} else {
+				m.ptr4.remove([4]byte(v4), r)
+			}
+		}
+		for ; len(v6) > 0; v6 = v6[16:] {
+			if add {
+				m.ptr6.add([16]byte(v6), t)
+			} else {
+				m.ptr6.remove([16]byte(v6), r)
+			}
+		}
+	}
+	n := len(r.v4)/4 + len(r.v6)/16
+	if !add {
+		n = -n
+	}
+	m.addresses += n
 }
 
 // serial is the SOA serial: the Unix time of the last change.

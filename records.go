@@ -5,275 +5,235 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// The informers store these reduced objects instead of the API objects: the
-// transforms in informer.go keep only what answers need. They are immutable
-// once stored, so DeepCopyObject returns the receiver.
-
-// service is the reduced form of a v1.Service.
-type service struct {
-	metav1.ObjectMeta
-	// headless is false for a Service with a cluster IP, which an API
-	// server without field selector support can still send us.
-	headless bool
-	// selectorless Services get their slices from the mirroring controller
-	// or from hand-made slices; it only labels the programming metric.
-	selectorless bool
-}
-
-// endpointSlice is the reduced form of a discovery/v1 EndpointSlice. Only
-// ready endpoints are kept.
-type endpointSlice struct {
-	metav1.ObjectMeta
-	service   string // the discovery.LabelServiceName label
-	endpoints []endpoint
-	ports     []port
-	// changed is the endpoints.kubernetes.io/last-change-trigger-time
-	// annotation, zero when absent.
-	changed time.Time
-}
-
-// endpoint is one ready endpoint of a slice.
-type endpoint struct {
-	addrs []netip.Addr
-	// label is the endpoint's DNS label: its hostname or, with
-	// endpoint_pod_names, its pod name. Empty means "derive from the IP".
-	label string
-}
-
-// port is one port of a slice. number is -1 when the slice's port is unset.
-type port struct {
-	name     string // lower case
-	protocol string // lower case: tcp, udp or sctp
-	number   int32
-}
-
-func (s *service) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
-
-// DeepCopyObject returns s: reduced objects are never modified.
-func (s *service) DeepCopyObject() runtime.Object { return s }
-
-func (e *endpointSlice) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
-
-// DeepCopyObject returns e: reduced objects are never modified.
-func (e *endpointSlice) DeepCopyObject() runtime.Object { return e }
-
 // serviceRecords is everything one headless Service answers, built once per
-// change and read without locks by queries. IPv4 addresses precede IPv6 in
-// every address list, so the A answer is addrs[:v4] and AAAA is addrs[v4:].
+// change and read without locks by queries; it is never modified once
+// published. Endpoints are sorted by label, and the address and SRV arrays
+// hold their entries in endpoint order, so each endpoint owns a contiguous
+// run of each, starting where endpointRecords says and ending where the next
+// endpoint's starts. Names are not stored: they are the endpoint label, the
+// Service's suffix and the zone, joined when an answer needs them.
 type serviceRecords struct {
 	namespace, name string
-	addrs           []netip.Addr
-	v4              int
-	// endpoints are sorted by label.
-	endpoints []endpointRecords
-	// srv holds every distinct (endpoint, port number), sorted by endpoint
-	// then port; each endpoint owns the range [srvFrom, srvTo).
+	v4              []byte // 4 bytes per A record
+	v6              []byte // 16 bytes per AAAA record
+	endpoints       []endpointRecords
+	// srv holds every distinct (endpoint, port number).
 	srv []srvRecord
-	// named holds the targets of each named port, keyed "_name._proto".
-	named []namedPort
+	// named holds the targets of each named port, sorted by key; each owns
+	// the range [from, to) of namedSRV.
+	named    []namedPort
+	namedSRV []srvRecord
 	// protocols lists the "_proto" labels that some named port uses: the
 	// empty non-terminals below the service name.
 	protocols []string
 }
 
 // endpointRecords is one DNS name below the Service: an endpoint label and
-// every ready address published under it.
+// where its addresses and SRV records start.
 type endpointRecords struct {
-	label   string
-	targets []string // the endpoint's FQDN in each forward zone
-	addrs   []netip.Addr
-	v4      int
-	srvFrom int
-	srvTo   int
+	label       string
+	v4, v6, srv uint32
 }
 
 // srvRecord is one SRV target: an endpoint (its index) and a port number.
 type srvRecord struct {
-	endpoint int
+	endpoint uint32
 	port     uint16
 }
 
 // namedPort is the SRV answer for one "_name._proto" name.
 type namedPort struct {
-	key string
-	srv []srvRecord
+	key      string
+	from, to uint32
+}
+
+// entry is one address of a Service while its records are built.
+type entry struct {
+	addr  netip.Addr
+	label string
+	slice *endpointSlice
 }
 
 // buildRecords computes the records of the Service namespace/name from its
-// ready endpoints. zones are the forward zones, each ending in a dot. It
-// returns nil when the Service has no ready address, as such a Service has no
-// name.
-func buildRecords(namespace, name string, zones []string, from []*endpointSlice) *serviceRecords {
-	type member struct {
-		addr  netip.Addr
-		label string
-	}
-	var (
-		members []member
-		seen    = make(map[netip.Addr]struct{})
-	)
+// reduced slices. An address in several slices counts once, under the label
+// of its first. It returns nil when the Service has no ready address, as
+// such a Service has no name.
+func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords {
+	n := 0
 	for _, s := range from {
-		for _, e := range s.endpoints {
-			for _, a := range e.addrs {
-				if _, dup := seen[a]; dup {
-					continue
-				}
-				seen[a] = struct{}{}
-				label := e.label
-				if label == "" {
-					label = labelFromIP(a)
-				}
-				members = append(members, member{addr: a, label: label})
-			}
-		}
+		n += s.len()
 	}
-	if len(members) == 0 {
+	if n == 0 {
 		return nil
 	}
-
-	r := &serviceRecords{namespace: namespace, name: name}
-
-	// Addresses: IPv4 before IPv6, otherwise in slice order.
-	slices.SortStableFunc(members, func(a, b member) int { return familyOrder(a.addr) - familyOrder(b.addr) })
-	r.addrs = make([]netip.Addr, len(members))
-	for i, m := range members {
-		r.addrs[i] = m.addr
-		if m.addr.Is4() {
-			r.v4++
-		}
-	}
-
-	// Endpoints: group addresses by label.
-	byLabel := slices.Clone(members)
-	slices.SortStableFunc(byLabel, func(a, b member) int {
-		if c := strings.Compare(a.label, b.label); c != 0 {
-			return c
-		}
-		return familyOrder(a.addr) - familyOrder(b.addr)
-	})
-	suffix := "." + name + "." + namespace + ".svc."
-	index := make(map[string]int)
-	epAddrs := make([]netip.Addr, len(byLabel))
-	for i, m := range byLabel {
-		epAddrs[i] = m.addr
-		n := len(r.endpoints)
-		if n > 0 && r.endpoints[n-1].label == m.label {
-			r.endpoints[n-1].addrs = epAddrs[i-len(r.endpoints[n-1].addrs) : i+1]
-			if m.addr.Is4() {
-				r.endpoints[n-1].v4++
-			}
-			continue
-		}
-		ep := endpointRecords{label: m.label, addrs: epAddrs[i : i+1], targets: make([]string, len(zones))}
-		if m.addr.Is4() {
-			ep.v4 = 1
-		}
-		for z, zone := range zones {
-			ep.targets[z] = m.label + suffix + zone
-		}
-		index[m.label] = n
-		r.endpoints = append(r.endpoints, ep)
-	}
-
-	// Ports: every (endpoint, port number) for the bare name and the
-	// endpoint names, and the endpoints of each named port.
-	type namedKey struct {
-		key string
-		rec srvRecord
-	}
-	var (
-		all   = make(map[srvRecord]struct{})
-		named = make(map[namedKey]struct{})
-	)
+	entries := make([]entry, 0, n)
+	seen := make(map[netip.Addr]struct{}, n)
+	v4 := 0
 	for _, s := range from {
-		for _, e := range s.endpoints {
-			for _, a := range e.addrs {
-				label := e.label
-				if label == "" {
-					label = labelFromIP(a)
-				}
-				ep := index[label]
-				for _, p := range s.ports {
-					if p.number < 0 || p.number > 65535 {
-						continue
-					}
-					rec := srvRecord{endpoint: ep, port: uint16(p.number)}
-					all[rec] = struct{}{}
-					if p.name != "" {
-						named[namedKey{key: "_" + p.name + "._" + p.protocol, rec: rec}] = struct{}{}
-					}
-				}
+		for i := range s.len() {
+			a := s.addr(i)
+			if _, dup := seen[a]; dup {
+				continue
+			}
+			seen[a] = struct{}{}
+			label := s.label(i)
+			if label == "" {
+				label = labelFromIP(a)
+			}
+			entries = append(entries, entry{addr: a, label: label, slice: s})
+			if a.Is4() {
+				v4++
 			}
 		}
 	}
-	r.srv = make([]srvRecord, 0, len(all))
-	for rec := range all {
-		r.srv = append(r.srv, rec)
-	}
-	slices.SortFunc(r.srv, compareSRV)
-	for i := range r.endpoints {
-		from, _ := slices.BinarySearchFunc(r.srv, i, func(rec srvRecord, ep int) int { return cmp.Compare(rec.endpoint, ep) })
-		to := from
-		for to < len(r.srv) && r.srv[to].endpoint == i {
-			to++
-		}
-		r.endpoints[i].srvFrom, r.endpoints[i].srvTo = from, to
-	}
+	slices.SortStableFunc(entries, func(a, b entry) int { return strings.Compare(a.label, b.label) })
 
-	keys := make([]namedKey, 0, len(named))
-	for k := range named {
-		keys = append(keys, k)
+	r := &serviceRecords{
+		namespace: namespace,
+		name:      name,
+		v4:        make([]byte, 0, 4*v4),
+		v6:        make([]byte, 0, 16*(len(entries)-v4)),
 	}
-	slices.SortFunc(keys, func(a, b namedKey) int {
-		if c := strings.Compare(a.key, b.key); c != 0 {
-			return c
+	endpoint := make([]uint32, len(entries)) // each entry's endpoint
+	distinct := 0
+	for i, e := range entries {
+		if i > 0 && entries[i-1].label != e.label {
+			distinct++
 		}
-		return compareSRV(a.rec, b.rec)
-	})
-	for _, k := range keys {
-		n := len(r.named)
-		if n == 0 || r.named[n-1].key != k.key {
-			r.named = append(r.named, namedPort{key: k.key})
-			n++
-			proto := k.key[strings.IndexByte(k.key, '.')+1:]
-			if !slices.Contains(r.protocols, proto) {
-				r.protocols = append(r.protocols, proto)
-			}
-		}
-		r.named[n-1].srv = append(r.named[n-1].srv, k.rec)
+		endpoint[i] = uint32(distinct) // #nosec G115 -- at most one endpoint per entry
 	}
+	r.endpoints = make([]endpointRecords, 0, distinct+1)
+	for i, e := range entries {
+		if i == 0 || entries[i-1].label != e.label {
+			r.endpoints = append(r.endpoints, endpointRecords{label: e.label})
+		}
+	}
+	for i, e := range entries {
+		ep := &r.endpoints[endpoint[i]]
+		if i == 0 || endpoint[i-1] != endpoint[i] {
+			ep.v4, ep.v6 = uint32(len(r.v4)/4), uint32(len(r.v6)/16) // #nosec G115 -- bounded by the entries
+		}
+		if e.addr.Is4() {
+			r.v4 = append(r.v4, e.addr.AsSlice()...)
+		} else {
+			r.v6 = append(r.v6, e.addr.AsSlice()...)
+		}
+	}
+	r.buildSRV(entries, endpoint)
 	return r
 }
 
-// endpoint returns the endpoint named label, or nil.
-func (r *serviceRecords) endpoint(label string) *endpointRecords {
-	i, ok := slices.BinarySearchFunc(r.endpoints, label, func(e endpointRecords, l string) int { return strings.Compare(e.label, l) })
-	if !ok {
-		return nil
+// buildSRV fills the SRV records: every port of an entry's slice, for the
+// entry's endpoint, and the named ones by "_name._proto".
+func (r *serviceRecords) buildSRV(entries []entry, endpoint []uint32) {
+	type named struct {
+		key string
+		srvRecord
 	}
-	return &r.endpoints[i]
+	var (
+		all  []srvRecord
+		keys []named
+	)
+	for i, e := range entries {
+		for _, p := range e.slice.ports {
+			if p.number < 0 || p.number > 65535 {
+				continue
+			}
+			rec := srvRecord{endpoint: endpoint[i], port: uint16(p.number)}
+			all = append(all, rec)
+			if p.key != "" {
+				keys = append(keys, named{key: p.key, srvRecord: rec})
+			}
+		}
+	}
+	slices.SortFunc(all, compareSRV)
+	r.srv = slices.Clip(slices.Compact(all))
+	for i := range r.endpoints {
+		at, _ := slices.BinarySearchFunc(r.srv, uint32(i), func(rec srvRecord, ep uint32) int { return cmp.Compare(rec.endpoint, ep) }) // #nosec G115 -- an endpoint index
+		r.endpoints[i].srv = uint32(at)                                                                                                 // #nosec G115 -- bounded by the entries
+	}
+
+	slices.SortFunc(keys, func(a, b named) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return compareSRV(a.srvRecord, b.srvRecord)
+	})
+	keys = slices.Compact(keys)
+	if len(keys) == 0 {
+		return
+	}
+	r.namedSRV = make([]srvRecord, len(keys))
+	for i, k := range keys {
+		r.namedSRV[i] = k.srvRecord
+		at := uint32(i) // #nosec G115 -- bounded by the entries
+		if n := len(r.named); n > 0 && r.named[n-1].key == k.key {
+			r.named[n-1].to = at + 1
+			continue
+		}
+		r.named = append(r.named, namedPort{key: k.key, from: at, to: at + 1})
+		proto := k.key[strings.IndexByte(k.key, '.')+1:]
+		if !slices.Contains(r.protocols, proto) {
+			r.protocols = append(r.protocols, proto)
+		}
+	}
+}
+
+// endpoint returns the index of the endpoint named label.
+func (r *serviceRecords) endpoint(label string) (int, bool) {
+	return slices.BinarySearchFunc(r.endpoints, label, func(e endpointRecords, l string) int { return strings.Compare(e.label, l) })
+}
+
+// addresses returns the A and AAAA data of endpoint i.
+func (r *serviceRecords) addresses(i int) (v4, v6 []byte) {
+	ep := &r.endpoints[i]
+	end4, end6 := len(r.v4), len(r.v6)
+	if i+1 < len(r.endpoints) {
+		end4, end6 = 4*int(r.endpoints[i+1].v4), 16*int(r.endpoints[i+1].v6)
+	}
+	return r.v4[4*ep.v4 : end4], r.v6[16*ep.v6 : end6]
+}
+
+// endpointSRV returns the SRV records of endpoint i.
+func (r *serviceRecords) endpointSRV(i int) []srvRecord {
+	end := len(r.srv)
+	if i+1 < len(r.endpoints) {
+		end = int(r.endpoints[i+1].srv)
+	}
+	return r.srv[r.endpoints[i].srv:end]
 }
 
 // port returns the SRV targets of the named port key ("_name._proto").
 func (r *serviceRecords) port(key string) ([]srvRecord, bool) {
-	for i := range r.named {
-		if r.named[i].key == key {
-			return r.named[i].srv, true
-		}
+	i, ok := slices.BinarySearchFunc(r.named, key, func(p namedPort, k string) int { return strings.Compare(p.key, k) })
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return r.namedSRV[r.named[i].from:r.named[i].to], true
 }
 
 // hasProtocol tells whether "_proto" is an empty non-terminal of the Service.
 func (r *serviceRecords) hasProtocol(proto string) bool {
 	return slices.Contains(r.protocols, proto)
+}
+
+// suffixLen returns the length of what follows an endpoint label in its
+// FQDN in zone: ".<service>.<namespace>.svc.<zone>".
+func (r *serviceRecords) suffixLen(zone string) int {
+	return len(r.name) + len(r.namespace) + len(zone) + 7 // the dots and "svc"
+}
+
+// appendTarget appends endpoint i's FQDN in zone to b.
+func (r *serviceRecords) appendTarget(b *strings.Builder, i int, zone string) {
+	b.WriteString(r.endpoints[i].label)
+	b.WriteByte('.')
+	b.WriteString(r.name)
+	b.WriteByte('.')
+	b.WriteString(r.namespace)
+	b.WriteString(".svc.")
+	b.WriteString(zone)
 }
 
 // labelFromIP derives an endpoint label from its address as Kubernetes DNS
@@ -288,13 +248,6 @@ func labelFromIP(a netip.Addr) string {
 		s += "0"
 	}
 	return s
-}
-
-func familyOrder(a netip.Addr) int {
-	if a.Is4() {
-		return 0
-	}
-	return 1
 }
 
 func compareSRV(a, b srvRecord) int {

@@ -56,7 +56,7 @@ func setup(c *caddy.Controller) error {
 	if err != nil {
 		return plugin.Error(pluginName, fmt.Errorf("creating the Kubernetes client: %w", err))
 	}
-	h.nsAddrs = boundAddrs(c)
+	h.nsV4, h.nsV6 = addrBytes(boundAddrs(c))
 
 	c.OnStartup(h.OnStartup)
 	c.OnShutdown(h.OnShutdown)
@@ -211,7 +211,6 @@ func (h *Headless) setZones() error {
 			mbox:    dnsutil.Join("hostmaster", z),
 		}
 		if !info.reverse {
-			info.forward = len(h.forward)
 			h.forward = append(h.forward, z)
 		}
 		h.zones = append(h.zones, info)
@@ -247,6 +246,5 @@ func boundAddrs(c *caddy.Controller) []netip.Addr {
 		}
 		addrs = append(addrs, a.Unmap())
 	}
-	slices.SortFunc(addrs, func(a, b netip.Addr) int { return familyOrder(a) - familyOrder(b) })
 	return addrs
 }

@@ -1,0 +1,71 @@
+package headless
+
+import "slices"
+
+// ptrTarget names the endpoint an address belongs to.
+type ptrTarget struct {
+	records  *serviceRecords
+	endpoint uint32
+}
+
+// ptrIndex maps addresses (4 or 16 bytes) to the endpoints that own them.
+// Nearly every address has one owner, kept in one without a slice of its
+// own; the few that endpoints of several Services share are in many. The
+// model's lock guards it; readers copy what they find before unlocking.
+type ptrIndex[K comparable] struct {
+	one  map[K]ptrTarget
+	many map[K][]ptrTarget
+}
+
+func newPTRIndex[K comparable]() ptrIndex[K] {
+	return ptrIndex[K]{one: make(map[K]ptrTarget), many: make(map[K][]ptrTarget)}
+}
+
+// appendTo appends the owners of k to dst.
+func (x *ptrIndex[K]) appendTo(dst []ptrTarget, k K) []ptrTarget {
+	if t, ok := x.one[k]; ok {
+		return append(dst, t)
+	}
+	return append(dst, x.many[k]...)
+}
+
+// add records t as an owner of k.
+func (x *ptrIndex[K]) add(k K, t ptrTarget) {
+	if ts, ok := x.many[k]; ok {
+		x.many[k] = append(ts, t)
+		return
+	}
+	if first, ok := x.one[k]; ok {
+		delete(x.one, k)
+		x.many[k] = []ptrTarget{first, t}
+		return
+	}
+	x.one[k] = t
+}
+
+// remove forgets every endpoint of records as an owner of k.
+func (x *ptrIndex[K]) remove(k K, records *serviceRecords) {
+	if t, ok := x.one[k]; ok {
+		if t.records == records {
+			delete(x.one, k)
+		}
+		return
+	}
+	ts, ok := x.many[k]
+	if !ok {
+		return
+	}
+	kept := slices.DeleteFunc(ts, func(t ptrTarget) bool { return t.records == records })
+	switch len(kept) {
+	case 0:
+		delete(x.many, k)
+	case 1:
+		delete(x.many, k)
+		x.one[k] = kept[0]
+	default:
+		x.many[k] = kept
+	}
+}
+
+// len returns the number of addresses indexed.
+func (x *ptrIndex[K]) len() int { return len(x.one) + len(x.many) }
