@@ -147,12 +147,11 @@ func (h *Headless) forwardName(m *dns.Msg, qname, rel, zone string, qtype uint16
 	if strings.IndexByte(outer, '.') >= 0 || !strings.HasPrefix(outer, "_") || !strings.HasPrefix(label, "_") {
 		return false
 	}
-	srv, ok := recs.port(left)
-	if !ok {
+	if !recs.hasPort(left) {
 		return false
 	}
 	if qtype == dns.TypeSRV {
-		h.srvAnswer(m, qname, recs, srv, zone)
+		h.srvAnswer(m, qname, recs, 0, len(recs.endpoints), left, zone)
 	}
 	return true
 }
@@ -160,7 +159,7 @@ func (h *Headless) forwardName(m *dns.Msg, qname, rel, zone string, qtype uint16
 // serviceAnswer answers the Service's own name.
 func (h *Headless) serviceAnswer(m *dns.Msg, qname string, r *serviceRecords, zone string, qtype uint16) {
 	if qtype == dns.TypeSRV {
-		h.srvAnswer(m, qname, r, r.srv, zone)
+		h.srvAnswer(m, qname, r, 0, len(r.endpoints), "", zone)
 		return
 	}
 	m.Answer = h.addressRRs(nil, qname, r.v4, r.v6, qtype)
@@ -169,7 +168,7 @@ func (h *Headless) serviceAnswer(m *dns.Msg, qname string, r *serviceRecords, zo
 // endpointAnswer answers the name of endpoint ep.
 func (h *Headless) endpointAnswer(m *dns.Msg, qname string, r *serviceRecords, ep int, zone string, qtype uint16) {
 	if qtype == dns.TypeSRV {
-		h.srvAnswer(m, qname, r, r.endpointSRV(ep), zone)
+		h.srvAnswer(m, qname, r, ep, ep+1, "", zone)
 		return
 	}
 	v4, v6 := r.addresses(ep)

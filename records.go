@@ -2,6 +2,7 @@ package headless
 
 import (
 	"cmp"
+	"iter"
 	"net/netip"
 	"slices"
 	"strings"
@@ -9,44 +10,32 @@ import (
 
 // serviceRecords is everything one headless Service answers, built once per
 // change and read without locks by queries; it is never modified once
-// published. Endpoints are sorted by label, and the address and SRV arrays
-// hold their entries in endpoint order, so each endpoint owns a contiguous
-// run of each, starting where endpointRecords says and ending where the next
+// published. Endpoints are sorted by label, and the address arrays hold
+// their entries in endpoint order, so each endpoint owns a contiguous run of
+// each, starting where endpointRecords says and ending where the next
 // endpoint's starts. Names are not stored: they are the endpoint label, the
-// Service's suffix and the zone, joined when an answer needs them.
+// Service's suffix and the zone, joined when an answer needs them; nor are
+// SRV records, which are each endpoint's port set.
 type serviceRecords struct {
 	namespace, name string
 	v4              []byte // 4 bytes per A record
 	v6              []byte // 16 bytes per AAAA record
 	endpoints       []endpointRecords
-	// srv holds every distinct (endpoint, port number).
-	srv []srvRecord
-	// named holds the targets of each named port, sorted by key; each owns
-	// the range [from, to) of namedSRV.
-	named    []namedPort
-	namedSRV []srvRecord
+	// portSets are the distinct port sets of the endpoints, each sorted by
+	// number then key, without duplicates or invalid numbers. Endpoints of
+	// one slice share its set.
+	portSets [][]port
 	// protocols lists the "_proto" labels that some named port uses: the
 	// empty non-terminals below the service name.
 	protocols []string
 }
 
-// endpointRecords is one DNS name below the Service: an endpoint label and
-// where its addresses and SRV records start.
+// endpointRecords is one DNS name below the Service: an endpoint label,
+// where its addresses start, and its port set.
 type endpointRecords struct {
-	label       string
-	v4, v6, srv uint32
-}
-
-// srvRecord is one SRV target: an endpoint (its index) and a port number.
-type srvRecord struct {
-	endpoint uint32
-	port     uint16
-}
-
-// namedPort is the SRV answer for one "_name._proto" name.
-type namedPort struct {
-	key      string
-	from, to uint32
+	label  string
+	v4, v6 uint32
+	ports  uint32 // index into portSets
 }
 
 // entry is one address of a Service while its records are built.
@@ -121,64 +110,103 @@ func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords
 			r.v6 = append(r.v6, e.addr.AsSlice()...)
 		}
 	}
-	r.buildSRV(entries, endpoint)
+	r.buildPorts(entries, endpoint)
 	return r
 }
 
-// buildSRV fills the SRV records: every port of an entry's slice, for the
-// entry's endpoint, and the named ones by "_name._proto".
-func (r *serviceRecords) buildSRV(entries []entry, endpoint []uint32) {
-	type named struct {
-		key string
-		srvRecord
+// buildPorts gives each endpoint the ports of the slices its addresses
+// come from, and lists the protocols of named ports.
+func (r *serviceRecords) buildPorts(entries []entry, endpoint []uint32) {
+	setOf := make(map[*endpointSlice]uint32) // the set of each slice's ports
+	for i := 0; i < len(entries); {
+		// The entries of endpoint[i] are entries[i:j].
+		j := i + 1
+		for j < len(entries) && endpoint[j] == endpoint[i] {
+			j++
+		}
+		var from []*endpointSlice
+		for _, e := range entries[i:j] {
+			if !slices.Contains(from, e.slice) {
+				from = append(from, e.slice)
+			}
+		}
+		set, ok := setOf[from[0]]
+		if len(from) > 1 || !ok {
+			set = uint32(len(r.portSets)) // #nosec G115 -- at most one set per endpoint
+			r.portSets = append(r.portSets, portSet(from))
+			if len(from) == 1 {
+				setOf[from[0]] = set
+			}
+		}
+		r.endpoints[endpoint[i]].ports = set
+		i = j
 	}
-	var (
-		all  []srvRecord
-		keys []named
-	)
-	for i, e := range entries {
-		for _, p := range e.slice.ports {
-			if p.number < 0 || p.number > 65535 {
+	r.portSets = slices.Clip(r.portSets)
+	for _, set := range r.portSets {
+		for _, p := range set {
+			if p.key == "" {
 				continue
 			}
-			rec := srvRecord{endpoint: endpoint[i], port: uint16(p.number)}
-			all = append(all, rec)
-			if p.key != "" {
-				keys = append(keys, named{key: p.key, srvRecord: rec})
+			if proto := p.key[strings.IndexByte(p.key, '.')+1:]; !slices.Contains(r.protocols, proto) {
+				r.protocols = append(r.protocols, proto)
 			}
 		}
 	}
-	slices.SortFunc(all, compareSRV)
-	r.srv = slices.Clip(slices.Compact(all))
-	for i := range r.endpoints {
-		at, _ := slices.BinarySearchFunc(r.srv, uint32(i), func(rec srvRecord, ep uint32) int { return cmp.Compare(rec.endpoint, ep) }) // #nosec G115 -- an endpoint index
-		r.endpoints[i].srv = uint32(at)                                                                                                 // #nosec G115 -- bounded by the entries
-	}
+}
 
-	slices.SortFunc(keys, func(a, b named) int {
-		if c := strings.Compare(a.key, b.key); c != 0 {
-			return c
-		}
-		return compareSRV(a.srvRecord, b.srvRecord)
-	})
-	keys = slices.Compact(keys)
-	if len(keys) == 0 {
-		return
-	}
-	r.namedSRV = make([]srvRecord, len(keys))
-	for i, k := range keys {
-		r.namedSRV[i] = k.srvRecord
-		at := uint32(i) // #nosec G115 -- bounded by the entries
-		if n := len(r.named); n > 0 && r.named[n-1].key == k.key {
-			r.named[n-1].to = at + 1
-			continue
-		}
-		r.named = append(r.named, namedPort{key: k.key, from: at, to: at + 1})
-		proto := k.key[strings.IndexByte(k.key, '.')+1:]
-		if !slices.Contains(r.protocols, proto) {
-			r.protocols = append(r.protocols, proto)
+// portSet returns the valid ports of slices, sorted by number then key,
+// without duplicates. It reuses a slice's own array when it can.
+func portSet(from []*endpointSlice) []port {
+	var set []port
+	for _, s := range from {
+		for _, p := range s.ports {
+			if p.number >= 0 && p.number <= 65535 {
+				set = append(set, p)
+			}
 		}
 	}
+	slices.SortFunc(set, comparePorts)
+	set = slices.Compact(set)
+	if len(from) == 1 && slices.Equal(set, from[0].ports) {
+		return from[0].ports
+	}
+	return slices.Clip(set)
+}
+
+func comparePorts(a, b port) int {
+	if c := cmp.Compare(a.number, b.number); c != 0 {
+		return c
+	}
+	return strings.Compare(a.key, b.key)
+}
+
+// srvRecords calls yield with each SRV record of endpoints [from, to): its
+// endpoint and port, for the port named key ("_name._proto"), or for each
+// port number when key is empty.
+func (r *serviceRecords) srvRecords(from, to int, key string) iter.Seq2[int, uint16] {
+	return func(yield func(int, uint16) bool) {
+		for i := from; i < to; i++ {
+			set := r.portSets[r.endpoints[i].ports]
+			for j, p := range set {
+				if key == "" && j > 0 && set[j-1].number == p.number {
+					continue // the same number under another name
+				}
+				if (key == "" || p.key == key) && !yield(i, uint16(p.number)) { // #nosec G115 -- numbers are checked in portSet
+					return
+				}
+			}
+		}
+	}
+}
+
+// hasPort tells whether key ("_name._proto") names a port of the Service.
+func (r *serviceRecords) hasPort(key string) bool {
+	for _, set := range r.portSets {
+		if slices.ContainsFunc(set, func(p port) bool { return p.key == key }) {
+			return true
+		}
+	}
+	return false
 }
 
 // endpoint returns the index of the endpoint named label.
@@ -194,24 +222,6 @@ func (r *serviceRecords) addresses(i int) (v4, v6 []byte) {
 		end4, end6 = 4*int(r.endpoints[i+1].v4), 16*int(r.endpoints[i+1].v6)
 	}
 	return r.v4[4*ep.v4 : end4], r.v6[16*ep.v6 : end6]
-}
-
-// endpointSRV returns the SRV records of endpoint i.
-func (r *serviceRecords) endpointSRV(i int) []srvRecord {
-	end := len(r.srv)
-	if i+1 < len(r.endpoints) {
-		end = int(r.endpoints[i+1].srv)
-	}
-	return r.srv[r.endpoints[i].srv:end]
-}
-
-// port returns the SRV targets of the named port key ("_name._proto").
-func (r *serviceRecords) port(key string) ([]srvRecord, bool) {
-	i, ok := slices.BinarySearchFunc(r.named, key, func(p namedPort, k string) int { return strings.Compare(p.key, k) })
-	if !ok {
-		return nil, false
-	}
-	return r.namedSRV[r.named[i].from:r.named[i].to], true
 }
 
 // hasProtocol tells whether "_proto" is an empty non-terminal of the Service.
@@ -248,11 +258,4 @@ func labelFromIP(a netip.Addr) string {
 		s += "0"
 	}
 	return s
-}
-
-func compareSRV(a, b srvRecord) int {
-	if c := cmp.Compare(a.endpoint, b.endpoint); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.port, b.port)
 }

@@ -90,52 +90,60 @@ func (s *addressSet) append(dst []dns.RR, name string, v4, v6 []byte) []dns.RR {
 	return dst
 }
 
-// srvAnswer puts the SRV records of srv, named qname, in the answer and the
+// srvAnswer puts the SRV records of endpoints [from, to) for the port named
+// key (every port when key is empty), named qname, in the answer, and the
 // addresses of their targets, named in zone, in the additional section.
-// srv is sorted by endpoint, so each target's name and glue are made once.
 // All records have priority 0 and equal weights.
-func (h *Headless) srvAnswer(m *dns.Msg, qname string, r *serviceRecords, srv []srvRecord, zone string) {
-	if len(srv) == 0 {
-		return
-	}
-	// The distinct targets, end to end in one string.
+func (h *Headless) srvAnswer(m *dns.Msg, qname string, r *serviceRecords, from, to int, key, zone string) {
+	// First the sizes: records, targets, their names and glue.
 	var (
-		names   strings.Builder
-		size    int
-		n4, n6  int
-		suffix  = r.suffixLen(zone)
-		isFirst = func(i int) bool { return i == 0 || srv[i-1].endpoint != srv[i].endpoint }
+		n, n4, n6, size int
+		last            = -1
+		suffix          = r.suffixLen(zone)
 	)
-	for i, s := range srv {
-		if isFirst(i) {
-			size += len(r.endpoints[s.endpoint].label) + suffix
-			v4, v6 := r.addresses(int(s.endpoint))
+	for ep := range r.srvRecords(from, to, key) {
+		n++
+		if ep != last {
+			last = ep
+			size += len(r.endpoints[ep].label) + suffix
+			v4, v6 := r.addresses(ep)
 			n4, n6 = n4+len(v4)/4, n6+len(v6)/16
 		}
 	}
+	if n == 0 {
+		return
+	}
+	// The target names, end to end in one string.
+	var names strings.Builder
 	names.Grow(size)
-	for i, s := range srv {
-		if isFirst(i) {
-			r.appendTarget(&names, int(s.endpoint), zone)
+	last = -1
+	for ep := range r.srvRecords(from, to, key) {
+		if ep != last {
+			last = ep
+			r.appendTarget(&names, ep, zone)
 		}
 	}
 	all := names.String()
 
-	weight := uint16(max(1, 100/len(srv))) // #nosec G115 -- at most 100
-	rrs := make([]dns.SRV, len(srv))
-	m.Answer = make([]dns.RR, len(srv))
-	glue := h.sizedAddressSet(n4, n6)
+	var (
+		weight = uint16(max(1, 100/n)) // #nosec G115 -- at most 100
+		rrs    = make([]dns.SRV, 0, n)
+		glue   = h.sizedAddressSet(n4, n6)
+		target string
+	)
+	m.Answer = make([]dns.RR, 0, n)
 	m.Extra = make([]dns.RR, 0, n4+n6)
-	var target string
-	for i, s := range srv {
-		if isFirst(i) {
-			n := len(r.endpoints[s.endpoint].label) + suffix
-			target, all = all[:n], all[n:]
-			v4, v6 := r.addresses(int(s.endpoint))
+	last = -1
+	for ep, port := range r.srvRecords(from, to, key) {
+		if ep != last {
+			last = ep
+			size := len(r.endpoints[ep].label) + suffix
+			target, all = all[:size], all[size:]
+			v4, v6 := r.addresses(ep)
 			m.Extra = glue.append(m.Extra, target, v4, v6)
 		}
-		rrs[i] = dns.SRV{Hdr: h.hdr(qname, dns.TypeSRV), Weight: weight, Port: s.port, Target: target}
-		m.Answer[i] = &rrs[i]
+		rrs = append(rrs, dns.SRV{Hdr: h.hdr(qname, dns.TypeSRV), Weight: weight, Port: port, Target: target})
+		m.Answer = append(m.Answer, &rrs[len(rrs)-1])
 	}
 }
 
