@@ -1,12 +1,8 @@
 package headless
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -26,9 +22,6 @@ import (
 // endpointslice controller makes for Services with a selector.
 const endpointSliceControllerName = "endpointslice-controller.k8s.io"
 
-// byService indexes reduced slices by "namespace/service".
-const byService = "service"
-
 // watcher keeps the model in step with the API server. It runs, for each
 // watched namespace (or once for all of them):
 //   - a Service informer limited to spec.clusterIP=None;
@@ -46,8 +39,8 @@ type watcher struct {
 	podNames bool // endpoint_pod_names
 	scopes   map[string]*scope
 
-	// mu serialises rebuilds, so that the last one to publish a Service
-	// has read the newest state of the informer stores.
+	// mu guards the slice indexes and serialises rebuilds, so that the
+	// last one to publish a Service has read the newest state.
 	mu sync.Mutex
 
 	ctx    context.Context
@@ -59,6 +52,8 @@ type watcher struct {
 type scope struct {
 	services cache.SharedIndexInformer
 	slices   [2]cache.SharedIndexInformer
+	// index holds each slice informer's slices by Service.
+	index [2]sliceIndex
 }
 
 func newWatcher(client kubernetes.Interface, namespaces []string, selector labels.Selector, podNames bool, m *model) (*watcher, error) {
@@ -98,9 +93,9 @@ func newWatcher(client kubernetes.Interface, namespaces []string, selector label
 		sc := &scope{
 			services: corev1informers.NewFilteredServiceInformer(client, ns, 0, nil, tweak(serviceSelector, headlessServices)),
 		}
-		indexers := cache.Indexers{byService: indexByService}
-		sc.slices[0] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, indexers, tweak(headlessSlices, ""))
-		sc.slices[1] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, indexers, tweak(otherSlices, ""))
+		sc.slices[0] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, nil, tweak(headlessSlices, ""))
+		sc.slices[1] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, nil, tweak(otherSlices, ""))
+		sc.index = [2]sliceIndex{make(sliceIndex), make(sliceIndex)}
 
 		if err := sc.services.SetTransform(transformService); err != nil {
 			return nil, err
@@ -112,14 +107,14 @@ func newWatcher(client kubernetes.Interface, namespaces []string, selector label
 		}); err != nil {
 			return nil, err
 		}
-		for _, inf := range sc.slices {
+		for k, inf := range sc.slices {
 			if err := inf.SetTransform(w.transformSlice); err != nil {
 				return nil, err
 			}
 			if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-				AddFunc:    func(obj any) { w.sliceChanged(nil, obj, true) },
-				UpdateFunc: func(old, cur any) { w.sliceChanged(old, cur, true) },
-				DeleteFunc: func(obj any) { w.sliceChanged(nil, obj, false) },
+				AddFunc:    func(obj any) { w.sliceChanged(k, nil, obj) },
+				UpdateFunc: func(old, cur any) { w.sliceChanged(k, old, cur) },
+				DeleteFunc: func(obj any) { w.sliceChanged(k, obj, nil) },
 			}); err != nil {
 				return nil, err
 			}
@@ -189,35 +184,60 @@ func (w *watcher) serviceUpdated(old, cur any) {
 	w.serviceChanged(cur)
 }
 
-// sliceChanged rebuilds the Services a slice belongs and belonged to, and
-// with observe records the programming latency of the change.
-func (w *watcher) sliceChanged(old, cur any, observe bool) {
-	s, ok := unwrap(cur).(*endpointSlice)
-	if !ok {
-		return
-	}
-	if o, ok := old.(*endpointSlice); ok && o.service != s.service && o.service != "" {
-		w.rebuild(o.namespace, o.service)
-	}
-	if s.service == "" {
-		return
-	}
-	svc := w.rebuild(s.namespace, s.service)
-	if !observe || svc == nil || s.changed == 0 || !w.hasSynced() {
+// sliceChanged keeps slice informer k's index in step with an event (old
+// is nil for an add, cur for a delete), rebuilds the Services the slice
+// belongs and belonged to, and for adds and updates records the programming
+// latency of the change.
+func (w *watcher) sliceChanged(k int, old, cur any) {
+	o, _ := unwrap(old).(*endpointSlice)
+	c, _ := unwrap(cur).(*endpointSlice)
+	var svc *service
+	func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, s := range []*endpointSlice{o, c} {
+			if s == nil {
+				continue
+			}
+			sc := w.scopeOf(s.namespace)
+			if sc == nil {
+				continue
+			}
+			if s == o {
+				sc.index[k].remove(s)
+			} else {
+				sc.index[k].put(s)
+			}
+		}
+		if o != nil && o.service != "" && (c == nil || serviceOf(o) != serviceOf(c)) {
+			w.rebuildLocked(o.namespace, o.service)
+		}
+		if c != nil && c.service != "" {
+			svc = w.rebuildLocked(c.namespace, c.service)
+		}
+	}()
+	if c == nil || svc == nil || c.changed == 0 || !w.hasSynced() {
 		return
 	}
 	kind := kindWithSelector
 	if svc.selectorless {
 		kind = kindWithoutSelector
 	}
-	programmingLatency.WithLabelValues(kind).Observe(time.Since(time.Unix(0, s.changed)).Seconds())
+	programmingLatency.WithLabelValues(kind).Observe(time.Since(time.Unix(0, c.changed)).Seconds())
 }
 
-// rebuild recomputes the records of namespace/name from the informer stores
-// and publishes them. It returns the Service when it is headless.
-func (w *watcher) rebuild(namespace, name string) *service {
+// rebuild recomputes the records of namespace/name and publishes them.
+func (w *watcher) rebuild(namespace, name string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.rebuildLocked(namespace, name)
+}
+
+// rebuildLocked recomputes the records of namespace/name from the Service
+// informer's store and the slice indexes, and publishes them. It returns
+// the Service when it is headless. The caller holds w.mu, so that the last
+// rebuild to publish a Service has seen the newest state.
+func (w *watcher) rebuildLocked(namespace, name string) *service {
 	sc := w.scopeOf(namespace)
 	if sc == nil {
 		return nil
@@ -226,54 +246,15 @@ func (w *watcher) rebuild(namespace, name string) *service {
 		svc  *service
 		recs *serviceRecords
 	)
-	if obj, ok, _ := sc.services.GetIndexer().GetByKey(namespace + "/" + name); ok {
+	key := namespace + "/" + name
+	if obj, ok, _ := sc.services.GetIndexer().GetByKey(key); ok {
 		if s, _ := obj.(*service); s != nil && s.headless {
 			svc = s
-			recs = buildRecords(namespace, name, sc.slicesOf(namespace, name))
+			recs = buildRecords(namespace, name, merged(key, sc.index[:]...))
 		}
 	}
 	w.model.set(namespace, name, recs)
 	return svc
-}
-
-// slicesOf returns the slices of namespace/name, one per slice name, in name
-// order. Of a slice held by both slice informers, the newer wins.
-func (sc *scope) slicesOf(namespace, name string) []*endpointSlice {
-	var out []*endpointSlice
-	for _, inf := range sc.slices {
-		objs, _ := inf.GetIndexer().ByIndex(byService, namespace+"/"+name)
-		for _, obj := range objs {
-			if s, ok := obj.(*endpointSlice); ok {
-				out = append(out, s)
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b *endpointSlice) int {
-		if c := strings.Compare(a.name, b.name); c != 0 {
-			return c
-		}
-		return -compareVersions(a.resourceVersion, b.resourceVersion)
-	})
-	return slices.CompactFunc(out, func(a, b *endpointSlice) bool { return a.name == b.name })
-}
-
-// compareVersions orders resource versions, which etcd-backed API servers
-// issue as increasing integers; others compare as strings.
-func compareVersions(a, b string) int {
-	x, errA := strconv.ParseUint(a, 10, 64)
-	y, errB := strconv.ParseUint(b, 10, 64)
-	if errA != nil || errB != nil {
-		return strings.Compare(a, b)
-	}
-	return cmp.Compare(x, y)
-}
-
-func indexByService(obj any) ([]string, error) {
-	s, ok := obj.(*endpointSlice)
-	if !ok || s.service == "" {
-		return nil, nil
-	}
-	return []string{s.namespace + "/" + s.service}, nil
 }
 
 func unwrap(obj any) any {

@@ -42,11 +42,23 @@ func TestLiveChanges(t *testing.T) {
 	// Scale up, in a second slice.
 	second := controllerSlice("default", "mysql", "mysql-def", true, discovery.AddressTypeIPv4,
 		[]discovery.EndpointPort{tcpPort("", 3306)}, ep("mysql-3", "10.1.0.13"))
-	if _, err := slices.Create(ctx, second, metav1.CreateOptions{}); err != nil {
+	if second, err = slices.Create(ctx, second, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	answers(t, h, "mysql-3.mysql.default.svc.cluster.local.", dns.TypeA, test.A("mysql-3.mysql.default.svc.cluster.local. 5 IN A 10.1.0.13"))
 	answers(t, h, "13.0.1.10.in-addr.arpa.", dns.TypePTR, test.PTR("13.0.1.10.in-addr.arpa. 5 IN PTR mysql-3.mysql.default.svc.cluster.local."))
+
+	// The second slice is relabelled to another Service, then back.
+	second.Labels[discovery.LabelServiceName] = "other"
+	if second, err = slices.Update(ctx, second, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	answers(t, h, "mysql-3.mysql.default.svc.cluster.local.", dns.TypeA)
+	second.Labels[discovery.LabelServiceName] = "mysql"
+	if _, err = slices.Update(ctx, second, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	answers(t, h, "mysql-3.mysql.default.svc.cluster.local.", dns.TypeA, test.A("mysql-3.mysql.default.svc.cluster.local. 5 IN A 10.1.0.13"))
 
 	// Scale down: the second slice goes away.
 	if err := slices.Delete(ctx, "mysql-def", metav1.DeleteOptions{}); err != nil {
