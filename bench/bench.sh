@@ -22,20 +22,37 @@ kc=$(pwd)/$dir/cp/kubeconfig
 echo ">> loading $HEADLESS headless + $CLUSTERIP ClusterIP Services (10 endpoints each) through the API"
 "$b" load -kubeconfig "$kc" -out "$dir" -headless "$HEADLESS" -clusterip "$CLUSTERIP"
 
-corefile() { # name port metrics-port plugin-block
-  printf '.:%s {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:%s\n%s\n}\n' "$2" "$3" "$4" > "$dir/$1.Corefile"
+corefile() { # name port metrics-port plugin-block; metrics-port "-" for none
+  local prom="    prometheus 127.0.0.1:$3\n"
+  [ "$3" = - ] && prom=
+  printf ".:%s {\n    bind 127.0.0.1\n$prom%s\n}\n" "$2" "$4" > "$dir/$1.Corefile"
 }
 zones="cluster.local in-addr.arpa ip6.arpa"
-corefile headless 1101 9101 "    headless $zones {
+corefile headless 1111 9101 "    headless $zones {
         kubeconfig $kc
     }"
-corefile stock 1102 9102 "    kubernetes $zones {
+corefile stock 1112 9102 "    kubernetes $zones {
         kubeconfig $kc
     }"
-corefile hosts 1103 9103 "    hosts $(pwd)/$dir/hosts cluster.local {
+corefile hosts 1103 - "    hosts $(pwd)/$dir/hosts cluster.local in-addr.arpa {
         ttl 5
     }"
-corefile pair 1104 9104 "    headless $zones {
+# The QPS runs leave out the prometheus plugin, whose per-query accounting
+# costs both servers alike and would hide the plugins' own cost; one extra
+# mix runs both with it.
+corefile headless-qps 1101 - "    headless $zones {
+        kubeconfig $kc
+    }"
+corefile stock-qps 1102 - "    kubernetes $zones {
+        kubeconfig $kc
+    }"
+corefile headless-prom 1105 9105 "    headless $zones {
+        kubeconfig $kc
+    }"
+corefile stock-prom 1106 9106 "    kubernetes $zones {
+        kubeconfig $kc
+    }"
+corefile pair 1114 9104 "    headless $zones {
         kubeconfig $kc
         fallthrough
     }
@@ -48,27 +65,32 @@ results=$dir/results.tsv
 : > "$results"
 last=svc-$((HEADLESS - 1)).bench.svc.cluster.local
 want=$(printf '10.%d.%d.%d' $(( (0x0a800000 + (HEADLESS-1)*16) >> 16 & 255 )) $(( (0x0a800000 + (HEADLESS-1)*16) >> 8 & 255 )) $(( (0x0a800000 + (HEADLESS-1)*16) & 255 )))
-echo ">> start-up and memory (last Service $last -> $want)"
+measure() { # kind server round settle
+  local port mport out
+  port=$(grep -o '^\.:[0-9]*' "$dir/$2.Corefile" | cut -d: -f2); mport=$(grep -o 'prometheus 127.0.0.1:[0-9]*' "$dir/$2.Corefile" | cut -d: -f2)
+  out=$("$b" startup -coredns bin/coredns -conf "$dir/$2.Corefile" -dns 127.0.0.1:"$port" -metrics 127.0.0.1:"$mport" -name "$last" -want "$want" -settle "$4")
+  echo "   $1 $2 round $3: $out"
+  for kv in $out; do printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${kv%=*}" "$3" "${kv#*=}" >> "$results"; done
+}
+echo ">> start-up, one server at a time (last Service $last -> $want)"
 for round in $(seq "$ROUNDS"); do
-  for s in headless stock pair; do
-    port=$(grep -o '^\.:[0-9]*' "$dir/$s.Corefile" | cut -d: -f2); mport=$(grep -o 'prometheus 127.0.0.1:[0-9]*' "$dir/$s.Corefile" | cut -d: -f2)
-    out=$("$b" startup -coredns bin/coredns -conf "$dir/$s.Corefile" -dns 127.0.0.1:"$port" -metrics 127.0.0.1:"$mport" -name "$last" -want "$want")
-    echo "   $s round $round: $out"
-    for kv in $out; do printf 'startup\t%s\t%s\t%s\t%s\n' "$s" "${kv%=*}" "$round" "${kv#*=}" >> "$results"; done
-  done
+  for s in headless stock pair; do measure startup "$s" "$round" 5s; done
 done
+echo ">> memory: the three side by side, read 130 s after their start (past the runtime's forced GC)"
+for s in headless stock pair; do measure memory "$s" 1 130s & done
+wait
 
 echo ">> servers pinned to CPU 0, dnsperf to CPU 1"
-for s in headless stock hosts; do
+for s in headless-qps stock-qps hosts headless-prom stock-prom; do
   taskset -c 0 bin/coredns -conf "$dir/$s.Corefile" > "$dir/$s.log" 2>&1 & pids+=($!)
 done
-for port in 1101 1102; do
+for port in 1101 1102 1105 1106; do
   until dig +short @127.0.0.1 -p $port "$last" A 2>/dev/null | grep -q "$want"; do sleep 0.2; done
 done
 perf() { # server port mix round
-  local mode=udp; [ "$3" = big-tcp ] && mode=tcp
+  local mode=udp queries=$3; [ "$3" = big-tcp ] && mode=tcp; [ "$3" = service-a-prom ] && queries=service-a
   local qps
-  qps=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$2" -m "$mode" -d "$dir/$3.txt" -l "$DURATION" -c 4 -q 200 2>&1 | awk '/Queries per second/ {print $4}')
+  qps=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$2" -m "$mode" -d "$dir/$queries.txt" -l "$DURATION" -c 4 -q 200 2>&1 | awk '/Queries per second/ {print $4}')
   echo "   $1 $3 round $4: ${qps} qps"
   printf 'qps\t%s\t%s\t%s\t%s\n' "$1" "$3" "$4" "$qps" >> "$results"
 }
@@ -76,8 +98,10 @@ for round in $(seq "$ROUNDS"); do
   for mix in service-a endpoint-a srv ptr nxdomain big-tcp; do
     perf headless 1101 "$mix" "$round"
     perf stock 1102 "$mix" "$round"
-    case $mix in service-a|endpoint-a) perf hosts 1103 "$mix" "$round" ;; esac
+    case $mix in service-a|endpoint-a|ptr) perf hosts 1103 "$mix" "$round" ;; esac
   done
+  perf headless 1105 service-a-prom "$round"
+  perf stock 1106 service-a-prom "$round"
 done
 
 echo ">> programming latency ($UPDATES EndpointSlice updates each)"
