@@ -148,6 +148,8 @@ func TestServeDNS(t *testing.T) {
 		// "_tcp.<svc>" is an empty non-terminal when a named TCP port exists.
 		{Qname: "_tcp.consul-server.default.svc.cluster.local.", Qtype: dns.TypeSRV, Ns: []dns.RR{soa}},
 		{Qname: "_sctp.consul-server.default.svc.cluster.local.", Qtype: dns.TypeSRV, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}},
+		// An unnamed port makes no "_proto" name.
+		{Qname: "_tcp.mysql.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}},
 		// SRV on an endpoint name: its own ports.
 		{Qname: "web-0.web.dual.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: []dns.RR{
 			test.SRV("web-0.web.dual.svc.cluster.local. 5 IN SRV 0 100 80 web-0.web.dual.svc.cluster.local."),

@@ -66,6 +66,3 @@ func (x *ptrIndex[K]) remove(k K, records *serviceRecords) {
 		x.many[k] = kept
 	}
 }
-
-// len returns the number of addresses indexed.
-func (x *ptrIndex[K]) len() int { return len(x.one) + len(x.many) }

@@ -25,9 +25,6 @@ type serviceRecords struct {
 	// number then key, without duplicates or invalid numbers. Endpoints of
 	// one slice share its set.
 	portSets [][]port
-	// protocols lists the "_proto" labels that some named port uses: the
-	// empty non-terminals below the service name.
-	protocols []string
 }
 
 // endpointRecords is one DNS name below the Service: an endpoint label,
@@ -115,7 +112,7 @@ func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords
 }
 
 // buildPorts gives each endpoint the ports of the slices its addresses
-// come from, and lists the protocols of named ports.
+// come from.
 func (r *serviceRecords) buildPorts(entries []entry, endpoint []uint32) {
 	setOf := make(map[*endpointSlice]uint32) // the set of each slice's ports
 	for i := 0; i < len(entries); {
@@ -142,16 +139,6 @@ func (r *serviceRecords) buildPorts(entries []entry, endpoint []uint32) {
 		i = j
 	}
 	r.portSets = slices.Clip(r.portSets)
-	for _, set := range r.portSets {
-		for _, p := range set {
-			if p.key == "" {
-				continue
-			}
-			if proto := p.key[strings.IndexByte(p.key, '.')+1:]; !slices.Contains(r.protocols, proto) {
-				r.protocols = append(r.protocols, proto)
-			}
-		}
-	}
 }
 
 // portSet returns the valid ports of slices, sorted by number then key,
@@ -224,9 +211,15 @@ func (r *serviceRecords) addresses(i int) (v4, v6 []byte) {
 	return r.v4[4*ep.v4 : end4], r.v6[16*ep.v6 : end6]
 }
 
-// hasProtocol tells whether "_proto" is an empty non-terminal of the Service.
+// hasProtocol tells whether "_proto" is an empty non-terminal of the
+// Service: whether some named port uses that protocol.
 func (r *serviceRecords) hasProtocol(proto string) bool {
-	return slices.Contains(r.protocols, proto)
+	for _, set := range r.portSets {
+		if slices.ContainsFunc(set, func(p port) bool { return strings.HasSuffix(p.key, "."+proto) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // suffixLen returns the length of what follows an endpoint label in its
