@@ -17,7 +17,7 @@ import (
 // the informers build it, without informers.
 func benchHeadless(b *testing.B, services, endpoints int) *Headless {
 	b.Helper()
-	h := &Headless{Zones: []string{"cluster.local.", "in-addr.arpa."}, ttl: defaultTTL, model: newModel()}
+	h := New([]string{"cluster.local.", "in-addr.arpa."})
 	if err := h.setZones(); err != nil {
 		b.Fatal(err)
 	}

@@ -154,13 +154,9 @@ func cluster() []runtime.Object {
 func newTestHeadless(t *testing.T, objs []runtime.Object, configure ...func(*Headless)) (*Headless, *fake.Clientset) {
 	t.Helper()
 	client := fake.NewClientset(objs...)
-	h := &Headless{
-		Zones:          []string{"cluster.local.", "in-addr.arpa.", "ip6.arpa."},
-		ttl:            defaultTTL,
-		startupTimeout: 10 * time.Second,
-		model:          newModel(),
-		client:         client,
-	}
+	h := New([]string{"cluster.local.", "in-addr.arpa.", "ip6.arpa."})
+	h.startupTimeout = 10 * time.Second
+	h.client = client
 	for _, f := range configure {
 		f(h)
 	}
@@ -177,10 +173,11 @@ func newTestHeadless(t *testing.T, objs []runtime.Object, configure ...func(*Hea
 	return h, client
 }
 
-// serve asks h the question of tc and returns the reply.
+// serve asks h the question of tc over TCP, as a client that retried after
+// a truncated UDP answer would, and returns the reply.
 func serve(t *testing.T, h *Headless, tc test.Case) *dns.Msg {
 	t.Helper()
-	rec := dnstest.NewRecorder(&test.ResponseWriter{})
+	rec := dnstest.NewRecorder(&test.ResponseWriter{TCP: true})
 	if _, err := h.ServeDNS(context.Background(), rec, tc.Msg()); err != nil {
 		t.Fatalf("%s %s: %v", tc.Qname, dns.TypeToString[tc.Qtype], err)
 	}

@@ -2,11 +2,9 @@ package headless
 
 import (
 	"context"
-	"net/netip"
 	"strings"
 
 	"github.com/coredns/coredns/plugin"
-	"github.com/coredns/coredns/plugin/pkg/dnsutil"
 	"github.com/coredns/coredns/request"
 
 	"github.com/miekg/dns"
@@ -17,41 +15,97 @@ func (h *Headless) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 	state := request.Request{W: w, Req: r}
 	name := state.Name() // lower case
 	zone := plugin.Zones(h.Zones).Matches(name)
-	if zone == "" {
+	if zone == "" || (state.QClass() != dns.ClassINET && state.QClass() != dns.ClassANY) {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+	}
+	if qtype := state.QType(); qtype == dns.TypeAXFR || qtype == dns.TypeIXFR {
+		// No transfers: the zone is not a set of records we could send
+		// whole, and RFC 5936 wants a transfer or an error.
+		if h.Fall.Through(name) {
+			return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
+		}
+		return dns.RcodeRefused, nil
 	}
 	info := h.zoneInfo(zone)
 
 	m := new(dns.Msg)
 	m.SetReply(r)
 	m.Authoritative = true
+	q := query{
+		qname:  state.QName(), // the case it was asked in
+		qtype:  state.QType(),
+		zone:   zone,
+		budget: answerBudget(&state),
+	}
 	rel := strings.TrimSuffix(name[:len(name)-len(zone)], ".")
-	qname := state.QName() // the case it was asked in
 
-	var found bool
+	var res result
 	switch {
 	case rel == "":
-		found = h.apex(m, qname, info, state.QType())
-	case info.reverse:
-		found = h.reverse(m, qname, name, state.QType())
+		res = h.apex(m, q, info)
+	case info.reverse || (zone == "." && isReverseName(name)):
+		res = h.reverse(m, q, name)
 	default:
-		found = h.forwardName(m, qname, rel, zone, state.QType())
+		res = h.forwardName(m, q, rel)
 	}
 
-	if !found {
+	if (res == notFound || res == fromModel) && !h.synced.Load() {
+		// The model is not complete: a name in it may lack addresses,
+		// and a name not in it may yet come.
+		m.Rcode = dns.RcodeServerFailure
+		m.Answer, m.Extra, m.Truncated = nil, nil, false
+	} else if res <= notFound {
 		if h.Fall.Through(name) {
 			return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 		}
 		m.Rcode = dns.RcodeNameError
-		if !h.synced.Load() {
-			m.Rcode = dns.RcodeServerFailure
-		}
 	}
 	if len(m.Answer) == 0 {
-		m.Ns = []dns.RR{h.soa(qname[len(qname)-len(zone):], info)}
+		m.Ns = []dns.RR{h.soa(q.qname[len(q.qname)-len(zone):], info)}
 	}
 	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil
+}
+
+// result is what a lookup found.
+type result int
+
+const (
+	// noSuchName: the name cannot exist whatever the model holds.
+	noSuchName result = iota
+	// notFound: the name is not in the model.
+	notFound
+	// fromModel: the name is in the model, which answered.
+	fromModel
+	// answered: the name exists whatever the model holds (the apex,
+	// dns-version, ns.dns and the fixed empty non-terminals).
+	answered
+)
+
+// found turns whether a name is in the model into a result.
+func found(ok bool) result {
+	if ok {
+		return fromModel
+	}
+	return notFound
+}
+
+// query is what a reply depends on besides the name.
+type query struct {
+	qname string // as asked
+	qtype uint16
+	zone  string // the matching zone, lower case
+	// budget is the space the answer section may take; answers stop
+	// growing once their smallest possible size is past it.
+	budget int
+}
+
+// answerBudget is the part of the client's size (its EDNS0 buffer or 512
+// over UDP, 64 KiB over TCP) that is left for answers: less the header, the
+// question and an OPT record.
+func answerBudget(state *request.Request) int {
+	const header, questionFixed, opt = 12, 4, 11
+	return state.Size() - header - (len(state.QName()) + 1 + questionFixed) - opt
 }
 
 func (h *Headless) zoneInfo(zone string) *zoneInfo {
@@ -64,59 +118,64 @@ func (h *Headless) zoneInfo(zone string) *zoneInfo {
 }
 
 // apex answers the zone's own name: SOA and NS, NODATA otherwise.
-func (h *Headless) apex(m *dns.Msg, qname string, z *zoneInfo, qtype uint16) bool {
-	switch qtype {
+func (h *Headless) apex(m *dns.Msg, q query, z *zoneInfo) result {
+	switch q.qtype {
 	case dns.TypeSOA:
-		m.Answer = []dns.RR{h.soa(qname, z)}
+		m.Answer = []dns.RR{h.soa(q.qname, z)}
 	case dns.TypeNS:
-		m.Answer = []dns.RR{&dns.NS{Hdr: h.hdr(qname, dns.TypeNS), Ns: z.ns}}
+		m.Answer = []dns.RR{&dns.NS{Hdr: h.hdr(q.qname, dns.TypeNS), Ns: z.ns}}
 		glue := h.newAddressSet(h.nsV4, h.nsV6)
 		m.Extra = glue.append(nil, z.ns, h.nsV4, h.nsV6)
 	}
-	return true
+	return answered
 }
 
-// reverse answers PTR names of endpoint addresses.
-func (h *Headless) reverse(m *dns.Msg, qname, name string, qtype uint16) bool {
-	addr, err := netip.ParseAddr(dnsutil.ExtractAddressFromReverse(name))
-	if err != nil {
-		return false
+// reverse answers PTR names of endpoint addresses. A name that is a prefix
+// of some endpoint's reverse name exists (NODATA, RFC 8020); any other is
+// NXDOMAIN.
+func (h *Headless) reverse(m *dns.Msg, q query, name string) result {
+	prefix, ok := parseReverse(name)
+	if !ok {
+		return noSuchName
+	}
+	if !prefix.IsSingleIP() {
+		return found(h.model.hasPrefix(prefix))
 	}
 	var owners [1]ptrTarget // nearly every address has one owner
-	targets := h.model.ptr(owners[:0], addr)
+	targets := h.model.ptr(owners[:0], prefix.Addr())
 	if len(targets) == 0 {
-		return false
+		return notFound
 	}
-	if qtype == dns.TypePTR {
-		h.ptrAnswer(m, qname, targets, h.forward[0])
+	if q.qtype == dns.TypePTR {
+		h.ptrAnswer(m, q, targets, h.forward[0])
 	}
-	return true
+	return fromModel
 }
 
 // forwardName answers a name below a forward zone; rel is the lower-case
 // name without the zone and without a trailing dot.
-func (h *Headless) forwardName(m *dns.Msg, qname, rel, zone string, qtype uint16) bool {
+func (h *Headless) forwardName(m *dns.Msg, q query, rel string) result {
 	switch rel {
 	case "dns-version":
-		if qtype == dns.TypeTXT {
-			m.Answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: qname, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 28800}, Txt: []string{DNSSchemaVersion}}}
+		if q.qtype == dns.TypeTXT {
+			m.Answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: q.qname, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 28800}, Txt: []string{DNSSchemaVersion}}}
 		}
-		return true
+		return answered
 	case "ns.dns":
-		m.Answer = h.addressRRs(m.Answer, qname, h.nsV4, h.nsV6, qtype)
-		return true
+		m.Answer = h.addressRRs(m, q, h.nsV4, h.nsV6)
+		return answered
 	case "dns", "svc":
-		return true // empty non-terminals
+		return answered // empty non-terminals
 	}
 
 	// <svc>.<ns>.svc, then up to two more labels on the left.
 	rest, ok := strings.CutSuffix(rel, ".svc")
 	if !ok {
-		return false
+		return noSuchName
 	}
 	left, namespace := cutLast(rest)
 	if left == "" {
-		return h.model.hasNamespace(namespace)
+		return found(h.model.hasNamespace(namespace))
 	}
 	left, _ = cutLast(left)
 	key := rest[len(left):]
@@ -125,54 +184,54 @@ func (h *Headless) forwardName(m *dns.Msg, qname, rel, zone string, qtype uint16
 	}
 	recs := h.model.service(key)
 	if recs == nil {
-		return false
+		return notFound
 	}
 	if left == "" {
-		h.serviceAnswer(m, qname, recs, zone, qtype)
-		return true
+		h.serviceAnswer(m, q, recs)
+		return fromModel
 	}
 
 	outer, label := cutLast(left)
 	if outer == "" {
 		if strings.HasPrefix(label, "_") {
-			return recs.hasProtocol(label)
+			return found(recs.hasProtocol(label))
 		}
 		ep, ok := recs.endpoint(label)
 		if !ok {
-			return false
+			return notFound
 		}
-		h.endpointAnswer(m, qname, recs, ep, zone, qtype)
-		return true
+		h.endpointAnswer(m, q, recs, ep)
+		return fromModel
 	}
 	if strings.IndexByte(outer, '.') >= 0 || !strings.HasPrefix(outer, "_") || !strings.HasPrefix(label, "_") {
-		return false
+		return notFound
 	}
 	if !recs.hasPort(left) {
-		return false
+		return notFound
 	}
-	if qtype == dns.TypeSRV {
-		h.srvAnswer(m, qname, recs, 0, len(recs.endpoints), left, zone)
+	if q.qtype == dns.TypeSRV {
+		h.srvAnswer(m, q, recs, 0, len(recs.endpoints), left)
 	}
-	return true
+	return fromModel
 }
 
 // serviceAnswer answers the Service's own name.
-func (h *Headless) serviceAnswer(m *dns.Msg, qname string, r *serviceRecords, zone string, qtype uint16) {
-	if qtype == dns.TypeSRV {
-		h.srvAnswer(m, qname, r, 0, len(r.endpoints), "", zone)
+func (h *Headless) serviceAnswer(m *dns.Msg, q query, r *serviceRecords) {
+	if q.qtype == dns.TypeSRV {
+		h.srvAnswer(m, q, r, 0, len(r.endpoints), "")
 		return
 	}
-	m.Answer = h.addressRRs(nil, qname, r.v4, r.v6, qtype)
+	m.Answer = h.addressRRs(m, q, r.v4, r.v6)
 }
 
 // endpointAnswer answers the name of endpoint ep.
-func (h *Headless) endpointAnswer(m *dns.Msg, qname string, r *serviceRecords, ep int, zone string, qtype uint16) {
-	if qtype == dns.TypeSRV {
-		h.srvAnswer(m, qname, r, ep, ep+1, "", zone)
+func (h *Headless) endpointAnswer(m *dns.Msg, q query, r *serviceRecords, ep int) {
+	if q.qtype == dns.TypeSRV {
+		h.srvAnswer(m, q, r, ep, ep+1, "")
 		return
 	}
 	v4, v6 := r.addresses(ep)
-	m.Answer = h.addressRRs(nil, qname, v4, v6, qtype)
+	m.Answer = h.addressRRs(m, q, v4, v6)
 }
 
 // cutLast splits off the last label of a dotted name.

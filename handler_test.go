@@ -171,7 +171,9 @@ func TestServeDNS(t *testing.T) {
 		{Qname: "10.0.1.10.in-addr.arpa.", Qtype: dns.TypeA, Ns: []dns.RR{reverseSOA}},
 		{Qname: "13.1.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{reverseSOA}},
 		{Qname: "1.0.3.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{reverseSOA}},
-		{Qname: "1.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{reverseSOA}},
+		// A prefix of endpoints' reverse names has names below it: NODATA (RFC 8020).
+		{Qname: "1.10.in-addr.arpa.", Qtype: dns.TypePTR, Ns: []dns.RR{reverseSOA}},
+		{Qname: "9.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{reverseSOA}},
 
 		// The selectorless headless Service resolves from its hand-made slice.
 		{Qname: "external-db.default.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{
@@ -315,7 +317,8 @@ func TestNotSynced(t *testing.T) {
 	client.PrependReactor("list", "services", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, fmt.Errorf("the API server is away")
 	})
-	h := &Headless{Zones: []string{"cluster.local."}, ttl: defaultTTL, startupTimeout: 50 * time.Millisecond, model: newModel(), client: client}
+	h := New([]string{"cluster.local."})
+	h.startupTimeout, h.client = 50*time.Millisecond, client
 	if err := h.setZones(); err != nil {
 		t.Fatal(err)
 	}

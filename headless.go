@@ -51,14 +51,29 @@ type zoneInfo struct {
 	mbox    string
 }
 
+// New returns a Headless for zones with the defaults of every option. Its
+// zones are sorted into forward and reverse ones by setZones, after the
+// options are read.
+func New(zones []string) *Headless {
+	return &Headless{
+		Zones:          zones,
+		ttl:            defaultTTL,
+		startupTimeout: defaultStartupTimeout,
+		model:          newModel(),
+	}
+}
+
 // Name implements plugin.Handler.
 func (h *Headless) Name() string { return pluginName }
 
-// Ready implements ready.Readiness: true once the caches have synced.
+// Ready implements ready.Readiness: true once the model is complete, that
+// is once every informer has delivered its initial list to its handler and
+// every Service it named has been built and published.
 func (h *Headless) Ready() bool { return h.synced.Load() }
 
 // OnStartup starts the informers and waits, at most startupTimeout, for
-// them to sync. Until they have, names not found answer SERVFAIL.
+// the model to be complete. Until it is, names in the model and names not
+// found answer SERVFAIL (or go to the next plugin with fallthrough).
 func (h *Headless) OnStartup() error {
 	w, err := newWatcher(h.client, h.namespaces, h.selector, h.endpointPodNames, h.model)
 	if err != nil {
@@ -72,14 +87,14 @@ func (h *Headless) OnStartup() error {
 		// Returns false only when the watcher stops first.
 		if cache.WaitForCacheSync(w.stopped(), w.hasSynced) {
 			h.synced.Store(true)
-			log.Infof("caches synced: %d headless Services with ready endpoints", h.model.count())
+			log.Infof("synced: serving %d headless Services with ready endpoints", h.model.count())
 		}
 		close(synced)
 	}()
 	select {
 	case <-synced:
 	case <-time.After(h.startupTimeout):
-		log.Warningf("starting with unsynced caches after %s; answering SERVFAIL for unknown names until they sync", h.startupTimeout)
+		log.Warningf("starting unsynced after %s; answering SERVFAIL for Service names until synced", h.startupTimeout)
 	}
 	return nil
 }

@@ -4,27 +4,32 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
+	"github.com/go-logr/logr"
 	v1 "k8s.io/api/core/v1"
 	discovery "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
-	corev1informers "k8s.io/client-go/informers/core/v1"
 	discoveryinformers "k8s.io/client-go/informers/discovery/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
 )
 
 // endpointSliceControllerName is the managed-by value of the slices that the
 // endpointslice controller makes for Services with a selector.
 const endpointSliceControllerName = "endpointslice-controller.k8s.io"
 
+// rebuildWorkers is how many Services are rebuilt at once, so that one huge
+// Service does not hold up the others.
+const rebuildWorkers = 4
+
 // watcher keeps the model in step with the API server. It runs, for each
 // watched namespace (or once for all of them):
-//   - a Service informer limited to spec.clusterIP=None;
+//   - a Service informer limited to spec.clusterIP=None (all Services on API
+//     servers older than v1.31, which reject that field selector);
 //   - an EndpointSlice informer for slices labelled service.kubernetes.io/headless,
 //     which the endpointslice controller sets on the slices of headless Services;
 //   - an EndpointSlice informer for slices neither so labelled nor managed by
@@ -34,14 +39,23 @@ const endpointSliceControllerName = "endpointslice-controller.k8s.io"
 // The two slice selectors are disjoint, so the API server never sends a
 // ClusterIP Service's controller-made slices. A slice whose labels move it
 // from one watch to the other is briefly held by both; rebuild merges them.
+//
+// Event handlers only update the slice indexes and queue the Services they
+// touch; workers rebuild each queued Service once however many events
+// arrived meanwhile (the queue never hands out one key to two workers), and
+// publish it to the model.
 type watcher struct {
 	model    *model
 	podNames bool // endpoint_pod_names
 	scopes   map[string]*scope
+	queue    workqueue.TypedInterface[string]
+	logger   logr.Logger
 
-	// mu guards the slice indexes and serialises rebuilds, so that the
-	// last one to publish a Service has read the newest state.
-	mu sync.Mutex
+	// mu guards the slice indexes and the pending changes.
+	mu      sync.Mutex
+	pending pendingChanges
+
+	registrations []cache.ResourceEventHandlerRegistration
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -73,37 +87,37 @@ func newWatcher(client kubernetes.Interface, namespaces []string, selector label
 		return nil, err
 	}
 	var (
-		serviceSelector  = selector.String()
-		headlessSlices   = selector.Add(*headlessLabel).String()
-		otherSlices      = selector.Add(*noHeadlessLabel, *notController).String()
-		headlessServices = fields.OneTermEqualSelector("spec.clusterIP", v1.ClusterIPNone).String()
+		headlessSlices = selector.Add(*headlessLabel).String()
+		otherSlices    = selector.Add(*noHeadlessLabel, *notController).String()
 	)
-	tweak := func(labelSelector, fieldSelector string) func(*metav1.ListOptions) {
-		return func(o *metav1.ListOptions) {
-			o.LabelSelector = labelSelector
-			o.FieldSelector = fieldSelector
-		}
+	withLabels := func(labelSelector string) func(*metav1.ListOptions) {
+		return func(o *metav1.ListOptions) { o.LabelSelector = labelSelector }
 	}
 
-	w := &watcher{model: m, podNames: podNames, scopes: make(map[string]*scope)}
+	w := &watcher{
+		model:    m,
+		podNames: podNames,
+		scopes:   make(map[string]*scope),
+		queue:    workqueue.NewTyped[string](),
+		logger:   logr.New(klogSink{}),
+		pending:  newPendingChanges(),
+	}
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
 	}
 	for _, ns := range namespaces {
-		sc := &scope{
-			services: corev1informers.NewFilteredServiceInformer(client, ns, 0, nil, tweak(serviceSelector, headlessServices)),
-		}
-		sc.slices[0] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, nil, tweak(headlessSlices, ""))
-		sc.slices[1] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, nil, tweak(otherSlices, ""))
+		sc := &scope{services: newServiceInformer(client, ns, selector.String())}
+		sc.slices[0] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, nil, withLabels(headlessSlices))
+		sc.slices[1] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, nil, withLabels(otherSlices))
 		sc.index = [2]sliceIndex{make(sliceIndex), make(sliceIndex)}
 
 		if err := sc.services.SetTransform(transformService); err != nil {
 			return nil, err
 		}
-		if _, err := sc.services.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    w.serviceChanged,
-			UpdateFunc: func(old, cur any) { w.serviceUpdated(old, cur) },
-			DeleteFunc: w.serviceChanged,
+		if err := w.handle(sc.services, cache.ResourceEventHandlerDetailedFuncs{
+			AddFunc:    func(obj any, _ bool) { w.serviceChanged(nil, obj) },
+			UpdateFunc: w.serviceChanged,
+			DeleteFunc: func(obj any) { w.serviceChanged(obj, nil) },
 		}); err != nil {
 			return nil, err
 		}
@@ -111,10 +125,10 @@ func newWatcher(client kubernetes.Interface, namespaces []string, selector label
 			if err := inf.SetTransform(w.transformSlice); err != nil {
 				return nil, err
 			}
-			if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-				AddFunc:    func(obj any) { w.sliceChanged(k, nil, obj) },
-				UpdateFunc: func(old, cur any) { w.sliceChanged(k, old, cur) },
-				DeleteFunc: func(obj any) { w.sliceChanged(k, obj, nil) },
+			if err := w.handle(inf, cache.ResourceEventHandlerDetailedFuncs{
+				AddFunc:    func(obj any, initial bool) { w.sliceChanged(sc, k, nil, obj, !initial) },
+				UpdateFunc: func(old, cur any) { w.sliceChanged(sc, k, old, cur, true) },
+				DeleteFunc: func(obj any) { w.sliceChanged(sc, k, obj, nil, false) },
 			}); err != nil {
 				return nil, err
 			}
@@ -124,38 +138,57 @@ func newWatcher(client kubernetes.Interface, namespaces []string, selector label
 	return w, nil
 }
 
-// start runs the informers until stop.
+// handle adds h to inf and keeps its registration, whose HasSynced tells
+// when h has seen the whole initial list.
+func (w *watcher) handle(inf cache.SharedIndexInformer, h cache.ResourceEventHandler) error {
+	reg, err := inf.AddEventHandlerWithOptions(h, cache.HandlerOptions{Logger: &w.logger})
+	if err != nil {
+		return err
+	}
+	w.registrations = append(w.registrations, reg)
+	return nil
+}
+
+// start runs the informers and the rebuild workers until stop. The
+// informers log through the context's logger, so their lines say
+// plugin/headless whichever plugin set klog's global logger last.
 func (w *watcher) start() {
-	w.ctx, w.cancel = context.WithCancel(context.Background())
+	w.ctx, w.cancel = context.WithCancel(klog.NewContext(context.Background(), w.logger))
 	for _, sc := range w.scopes {
 		for _, inf := range sc.informers() {
 			w.wg.Go(func() { inf.RunWithContext(w.ctx) })
 		}
+	}
+	for range rebuildWorkers {
+		w.wg.Go(w.work)
 	}
 }
 
 // stopped is closed when the watcher stops.
 func (w *watcher) stopped() <-chan struct{} { return w.ctx.Done() }
 
-// stop stops the informers and waits for them to return.
+// stop stops the informers and the workers and waits for them to return.
 func (w *watcher) stop() {
 	if w.cancel == nil {
 		return
 	}
 	w.cancel()
+	w.queue.ShutDown()
 	w.wg.Wait()
 }
 
-// hasSynced tells whether every informer has delivered its initial list.
+// hasSynced tells whether the model is complete: every handler has seen its
+// informer's initial list, and every Service changed before that has been
+// rebuilt and published since. Once true it stays true.
 func (w *watcher) hasSynced() bool {
-	for _, sc := range w.scopes {
-		for _, inf := range sc.informers() {
-			if !inf.HasSynced() {
-				return false
-			}
+	for _, r := range w.registrations {
+		if !r.HasSynced() {
+			return false
 		}
 	}
-	return true
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.pending.publishedUpToBarrier()
 }
 
 func (sc *scope) informers() []cache.SharedIndexInformer {
@@ -169,92 +202,108 @@ func (w *watcher) scopeOf(namespace string) *scope {
 	return w.scopes[namespace]
 }
 
-func (w *watcher) serviceChanged(obj any) {
-	if s, ok := unwrap(obj).(*service); ok {
-		w.rebuild(s.namespace, s.name)
-	}
-}
-
-func (w *watcher) serviceUpdated(old, cur any) {
-	o, ok1 := old.(*service)
-	c, ok2 := cur.(*service)
-	if ok1 && ok2 && o.headless == c.headless && o.selectorless == c.selectorless {
-		return // nothing that answers depend on
-	}
-	w.serviceChanged(cur)
-}
-
-// sliceChanged keeps slice informer k's index in step with an event (old
-// is nil for an add, cur for a delete), rebuilds the Services the slice
-// belongs and belonged to, and for adds and updates records the programming
-// latency of the change.
-func (w *watcher) sliceChanged(k int, old, cur any) {
-	o, _ := unwrap(old).(*endpointSlice)
-	c, _ := unwrap(cur).(*endpointSlice)
-	var svc *service
-	func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		for _, s := range []*endpointSlice{o, c} {
-			if s == nil {
-				continue
-			}
-			sc := w.scopeOf(s.namespace)
-			if sc == nil {
-				continue
-			}
-			if s == o {
-				sc.index[k].remove(s)
-			} else {
-				sc.index[k].put(s)
-			}
-		}
-		if o != nil && o.service != "" && (c == nil || serviceOf(o) != serviceOf(c)) {
-			w.rebuildLocked(o.namespace, o.service)
-		}
-		if c != nil && c.service != "" {
-			svc = w.rebuildLocked(c.namespace, c.service)
-		}
-	}()
-	if c == nil || svc == nil || c.changed == 0 || !w.hasSynced() {
+// serviceChanged queues the Service of an event (old is nil for an add, cur
+// for a delete) unless nothing that answers depend on changed.
+func (w *watcher) serviceChanged(old, cur any) {
+	o, _ := unwrap(old).(*service)
+	c, _ := unwrap(cur).(*service)
+	if o != nil && c != nil && o.headless == c.headless && o.selectorless == c.selectorless {
 		return
 	}
-	kind := kindWithSelector
-	if svc.selectorless {
-		kind = kindWithoutSelector
+	s := c
+	if s == nil {
+		s = o
 	}
-	programmingLatency.WithLabelValues(kind).Observe(time.Since(time.Unix(0, c.changed)).Seconds())
+	if s == nil {
+		return
+	}
+	w.mu.Lock()
+	w.markLocked(s.namespace+"/"+s.name, 0)
+	w.mu.Unlock()
 }
 
-// rebuild recomputes the records of namespace/name and publishes them.
-func (w *watcher) rebuild(namespace, name string) {
+// sliceChanged keeps slice informer k's index of sc in step with an event
+// (old is nil for an add, cur for a delete) and queues the Services the
+// slice belongs and belonged to. live is false for the adds of the initial
+// list, whose trigger times say nothing of programming latency.
+func (w *watcher) sliceChanged(sc *scope, k int, old, cur any, live bool) {
+	o, _ := unwrap(old).(*endpointSlice)
+	c, _ := unwrap(cur).(*endpointSlice)
+	if o == c || (o != nil && c != nil && o.resourceVersion != "" && o.resourceVersion == c.resourceVersion) {
+		return // a resync or a relist of an unchanged slice
+	}
+	var trigger int64
+	if c != nil && live && (o == nil || c.changed != o.changed) {
+		trigger = c.changed
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.rebuildLocked(namespace, name)
+	if o != nil && o.service != "" {
+		sc.index[k].remove(o)
+		w.markLocked(serviceOf(o), 0)
+	}
+	if c != nil && c.service != "" {
+		sc.index[k].put(c)
+		w.markLocked(serviceOf(c), trigger)
+	}
 }
 
-// rebuildLocked recomputes the records of namespace/name from the Service
-// informer's store and the slice indexes, and publishes them. It returns
-// the Service when it is headless. The caller holds w.mu, so that the last
-// rebuild to publish a Service has seen the newest state.
-func (w *watcher) rebuildLocked(namespace, name string) *service {
+// markLocked records a change of the Service key with its trigger time
+// (zero when none) and queues the Service. The caller holds w.mu.
+func (w *watcher) markLocked(key string, trigger int64) {
+	w.pending.mark(key, trigger)
+	w.queue.Add(key)
+}
+
+// work rebuilds queued Services until the queue shuts down.
+func (w *watcher) work() {
+	for {
+		key, shutdown := w.queue.Get()
+		if shutdown {
+			return
+		}
+		w.rebuild(key)
+		w.queue.Done(key)
+	}
+}
+
+// rebuild recomputes the records of the Service key ("namespace/name") from
+// the Service informer's store and the slice indexes, publishes them, and
+// observes the programming latency of the changes it published.
+func (w *watcher) rebuild(key string) {
+	namespace, name, _ := cache.SplitMetaNamespaceKey(key)
 	sc := w.scopeOf(namespace)
 	if sc == nil {
-		return nil
+		return
 	}
+
+	w.mu.Lock()
+	seq, triggers := w.pending.take(key)
 	var (
 		svc  *service
-		recs *serviceRecords
+		from []*endpointSlice
 	)
-	key := namespace + "/" + name
 	if obj, ok, _ := sc.services.GetIndexer().GetByKey(key); ok {
 		if s, _ := obj.(*service); s != nil && s.headless {
 			svc = s
-			recs = buildRecords(namespace, name, merged(key, sc.index[:]...))
+			from = merged(key, sc.index[:]...)
 		}
 	}
+	w.mu.Unlock()
+
+	var recs *serviceRecords
+	if svc != nil {
+		recs = buildRecords(namespace, name, from)
+	}
 	w.model.set(namespace, name, recs)
-	return svc
+
+	w.mu.Lock()
+	w.pending.published(key, seq)
+	w.mu.Unlock()
+
+	if svc != nil && recs != nil {
+		observeProgramming(svc, triggers)
+	}
 }
 
 func unwrap(obj any) any {

@@ -1,6 +1,8 @@
 package headless
 
 import (
+	"time"
+
 	"github.com/coredns/coredns/plugin"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,3 +36,15 @@ const (
 	kindWithSelector    = "headless_with_selector"
 	kindWithoutSelector = "headless_without_selector"
 )
+
+// observeProgramming records the programming latency of changes to svc,
+// given their trigger times in Unix nanoseconds, now that they are served.
+func observeProgramming(svc *service, triggers []int64) {
+	kind := kindWithSelector
+	if svc.selectorless {
+		kind = kindWithoutSelector
+	}
+	for _, t := range triggers {
+		programmingLatency.WithLabelValues(kind).Observe(time.Since(time.Unix(0, t)).Seconds())
+	}
+}

@@ -1,6 +1,7 @@
 package headless
 
 import (
+	"bytes"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -28,8 +29,8 @@ func newModel() *model {
 	m := &model{
 		services:   make(map[string]*serviceRecords),
 		namespaces: make(map[string]int),
-		ptr4:       newPTRIndex[[4]byte](),
-		ptr6:       newPTRIndex[[16]byte](),
+		ptr4:       newPTRIndex(func(a, b [4]byte) bool { return bytes.Compare(a[:], b[:]) < 0 }),
+		ptr6:       newPTRIndex(func(a, b [16]byte) bool { return bytes.Compare(a[:], b[:]) < 0 }),
 	}
 	m.modified.Store(time.Now().Unix())
 	return m
@@ -69,6 +70,26 @@ func (m *model) ptr(dst []ptrTarget, addr netip.Addr) []ptrTarget {
 		return m.ptr4.appendTo(dst, addr.As4())
 	}
 	return m.ptr6.appendTo(dst, addr.As16())
+}
+
+// hasPrefix tells whether an endpoint address lies in p.
+func (m *model) hasPrefix(p netip.Prefix) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var (
+		a  netip.Addr
+		ok bool
+	)
+	if p.Addr().Is4() {
+		var k [4]byte
+		k, ok = m.ptr4.first(p.Masked().Addr().As4())
+		a = netip.AddrFrom4(k)
+	} else {
+		var k [16]byte
+		k, ok = m.ptr6.first(p.Masked().Addr().As16())
+		a = netip.AddrFrom16(k)
+	}
+	return ok && p.Contains(a)
 }
 
 // set replaces the records of namespace/name; nil removes them. It reports

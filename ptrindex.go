@@ -1,6 +1,10 @@
 package headless
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/google/btree"
+)
 
 // ptrTarget names the endpoint an address belongs to.
 type ptrTarget struct {
@@ -12,13 +16,33 @@ type ptrTarget struct {
 // Nearly every address has one owner, kept in one without a slice of its
 // own; the few that endpoints of several Services share are in many. The
 // model's lock guards it; readers copy what they find before unlocking.
+// The addresses are also kept in order, which tells whether any lies in a
+// prefix: whether a shorter reverse name has names below it.
 type ptrIndex[K comparable] struct {
-	one  map[K]ptrTarget
-	many map[K][]ptrTarget
+	one   map[K]ptrTarget
+	many  map[K][]ptrTarget
+	order *btree.BTreeG[K]
 }
 
-func newPTRIndex[K comparable]() ptrIndex[K] {
-	return ptrIndex[K]{one: make(map[K]ptrTarget), many: make(map[K][]ptrTarget)}
+func newPTRIndex[K comparable](less btree.LessFunc[K]) ptrIndex[K] {
+	return ptrIndex[K]{
+		one:   make(map[K]ptrTarget),
+		many:  make(map[K][]ptrTarget),
+		order: btree.NewG(32, less),
+	}
+}
+
+// first returns the lowest address at or above k.
+func (x *ptrIndex[K]) first(k K) (K, bool) {
+	var (
+		found K
+		ok    bool
+	)
+	x.order.AscendGreaterOrEqual(k, func(item K) bool {
+		found, ok = item, true
+		return false
+	})
+	return found, ok
 }
 
 // appendTo appends the owners of k to dst.
@@ -41,6 +65,7 @@ func (x *ptrIndex[K]) add(k K, t ptrTarget) {
 		return
 	}
 	x.one[k] = t
+	x.order.ReplaceOrInsert(k)
 }
 
 // remove forgets every endpoint of records as an owner of k.
@@ -48,6 +73,7 @@ func (x *ptrIndex[K]) remove(k K, records *serviceRecords) {
 	if t, ok := x.one[k]; ok {
 		if t.records == records {
 			delete(x.one, k)
+			x.order.Delete(k)
 		}
 		return
 	}
@@ -59,6 +85,7 @@ func (x *ptrIndex[K]) remove(k K, records *serviceRecords) {
 	switch len(kept) {
 	case 0:
 		delete(x.many, k)
+		x.order.Delete(k)
 	case 1:
 		delete(x.many, k)
 		x.one[k] = kept[0]

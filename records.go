@@ -2,6 +2,7 @@ package headless
 
 import (
 	"cmp"
+	"encoding/binary"
 	"iter"
 	"net/netip"
 	"slices"
@@ -23,7 +24,7 @@ type serviceRecords struct {
 	endpoints       []endpointRecords
 	// portSets are the distinct port sets of the endpoints, each sorted by
 	// number then key, without duplicates or invalid numbers. Endpoints of
-	// one slice share its set.
+	// the same slices share a set, and no two sets are equal.
 	portSets [][]port
 }
 
@@ -37,9 +38,10 @@ type endpointRecords struct {
 
 // entry is one address of a Service while its records are built.
 type entry struct {
-	addr  netip.Addr
-	label string
-	slice *endpointSlice
+	addr       netip.Addr
+	label      string
+	slice      *endpointSlice
+	sliceIndex int // of slice among the Service's
 }
 
 // buildRecords computes the records of the Service namespace/name from its
@@ -57,7 +59,7 @@ func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords
 	entries := make([]entry, 0, n)
 	seen := make(map[netip.Addr]struct{}, n)
 	v4 := 0
-	for _, s := range from {
+	for k, s := range from {
 		for i := range s.len() {
 			a := s.addr(i)
 			if _, dup := seen[a]; dup {
@@ -68,7 +70,7 @@ func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords
 			if label == "" {
 				label = labelFromIP(a)
 			}
-			entries = append(entries, entry{addr: a, label: label, slice: s})
+			entries = append(entries, entry{addr: a, label: label, slice: s, sliceIndex: k})
 			if a.Is4() {
 				v4++
 			}
@@ -112,28 +114,38 @@ func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords
 }
 
 // buildPorts gives each endpoint the ports of the slices its addresses
-// come from.
+// come from. Endpoints of the same slices share one set, and so do sets of
+// the same content, however many endpoints there are.
 func (r *serviceRecords) buildPorts(entries []entry, endpoint []uint32) {
-	setOf := make(map[*endpointSlice]uint32) // the set of each slice's ports
+	var (
+		bySlices  = make(map[string]uint32) // set index by the slices' indexes
+		byContent = make(map[string]uint32) // set index by the set's content
+		from      []*endpointSlice
+		key       []byte
+	)
 	for i := 0; i < len(entries); {
 		// The entries of endpoint[i] are entries[i:j].
 		j := i + 1
 		for j < len(entries) && endpoint[j] == endpoint[i] {
 			j++
 		}
-		var from []*endpointSlice
+		from, key = from[:0], key[:0]
 		for _, e := range entries[i:j] {
 			if !slices.Contains(from, e.slice) {
 				from = append(from, e.slice)
+				key = binary.AppendUvarint(key, uint64(e.sliceIndex))
 			}
 		}
-		set, ok := setOf[from[0]]
-		if len(from) > 1 || !ok {
-			set = uint32(len(r.portSets)) // #nosec G115 -- at most one set per endpoint
-			r.portSets = append(r.portSets, portSet(from))
-			if len(from) == 1 {
-				setOf[from[0]] = set
+		set, ok := bySlices[string(key)]
+		if !ok {
+			ports := portSet(from)
+			content := portsKey(ports)
+			if set, ok = byContent[content]; !ok {
+				set = uint32(len(r.portSets)) // #nosec G115 -- at most one set per endpoint
+				r.portSets = append(r.portSets, ports)
+				byContent[content] = set
 			}
+			bySlices[string(key)] = set
 		}
 		r.endpoints[endpoint[i]].ports = set
 		i = j
@@ -141,13 +153,25 @@ func (r *serviceRecords) buildPorts(entries []entry, endpoint []uint32) {
 	r.portSets = slices.Clip(r.portSets)
 }
 
-// portSet returns the valid ports of slices, sorted by number then key,
-// without duplicates. It reuses a slice's own array when it can.
+// portsKey encodes a port set as a map key.
+func portsKey(ports []port) string {
+	var b []byte
+	for _, p := range ports {
+		b = binary.AppendUvarint(b, uint64(p.number)) // #nosec G115 -- checked by portSet
+		b = append(b, p.key...)
+		b = append(b, 0)
+	}
+	return string(b)
+}
+
+// portSet returns the valid ports of slices (numbers 1 to 65535), sorted by
+// number then key, without duplicates. It reuses a slice's own array when
+// it can.
 func portSet(from []*endpointSlice) []port {
 	var set []port
 	for _, s := range from {
 		for _, p := range s.ports {
-			if p.number >= 0 && p.number <= 65535 {
+			if p.number >= 1 && p.number <= 65535 {
 				set = append(set, p)
 			}
 		}
@@ -179,6 +203,29 @@ func (r *serviceRecords) srvRecords(from, to int, key string) iter.Seq2[int, uin
 					continue // the same number under another name
 				}
 				if (key == "" || p.key == key) && !yield(i, uint16(p.number)) { // #nosec G115 -- numbers are checked in portSet
+					return
+				}
+			}
+		}
+	}
+}
+
+// srvTargets calls yield with the distinct endpoints of the first n SRV
+// records of endpoints [from, to) for key whose names in zone can exist.
+func (r *serviceRecords) srvTargets(from, to int, key, zone string, n int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		last := -1
+		for ep := range r.srvRecords(from, to, key) {
+			if r.targetLen(ep, zone)+wireExtra > maxName {
+				continue
+			}
+			if n == 0 {
+				return
+			}
+			n--
+			if ep != last {
+				last = ep
+				if !yield(ep) {
 					return
 				}
 			}
@@ -225,7 +272,21 @@ func (r *serviceRecords) hasProtocol(proto string) bool {
 // suffixLen returns the length of what follows an endpoint label in its
 // FQDN in zone: ".<service>.<namespace>.svc.<zone>".
 func (r *serviceRecords) suffixLen(zone string) int {
-	return len(r.name) + len(r.namespace) + len(zone) + 7 // the dots and "svc"
+	return len(r.name) + len(r.namespace) + len(belowRoot(zone)) + 7 // the dots and "svc"
+}
+
+// targetLen returns the length of endpoint i's FQDN in zone.
+func (r *serviceRecords) targetLen(i int, zone string) int {
+	return len(r.endpoints[i].label) + r.suffixLen(zone)
+}
+
+// belowRoot is what a name in zone ends with after its last label's dot:
+// the zone, or nothing in the root zone.
+func belowRoot(zone string) string {
+	if zone == "." {
+		return ""
+	}
+	return zone
 }
 
 // appendTarget appends endpoint i's FQDN in zone to b.
@@ -236,7 +297,7 @@ func (r *serviceRecords) appendTarget(b *strings.Builder, i int, zone string) {
 	b.WriteByte('.')
 	b.WriteString(r.namespace)
 	b.WriteString(".svc.")
-	b.WriteString(zone)
+	b.WriteString(belowRoot(zone))
 }
 
 // labelFromIP derives an endpoint label from its address as Kubernetes DNS

@@ -184,7 +184,7 @@ func reduceSlice(s *discovery.EndpointSlice, podNames bool) *endpointSlice {
 		label := endpointLabel(e, podNames)
 		for _, a := range e.Addresses {
 			addr, err := netip.ParseAddr(a)
-			if err != nil || addr.Zone() != "" || addr.Is4() == r.ipv6 {
+			if err != nil || addr.Zone() != "" || addr.Is4() == r.ipv6 || addr.Is4In6() {
 				continue // not an address of the slice's family
 			}
 			r.addrs = append(r.addrs, addr.AsSlice()...)

@@ -102,7 +102,7 @@ func (cc clientConfig) restConfig() (*rest.Config, error) {
 // parse reads the headless stanza of a server block.
 func parse(c *caddy.Controller) (*Headless, clientConfig, error) {
 	var cc clientConfig
-	h := &Headless{ttl: defaultTTL, startupTimeout: defaultStartupTimeout, model: newModel()}
+	h := New(nil)
 
 	for i := 0; c.Next(); i++ {
 		if i > 0 {
