@@ -32,8 +32,8 @@ $(CACHE)/controlplane: controlplane/go.mod $(wildcard controlplane/*.go)
 
 vet:
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
-	$(GO) vet .
-	$(GO) vet -tags integration ./test/integration
+	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
 	cd coredns && $(GO) vet .
 	cd controlplane && $(GO) vet .
 

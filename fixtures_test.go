@@ -8,6 +8,8 @@ import (
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 
+	"github.com/headlessdns/headless/internal/objects"
+
 	"github.com/miekg/dns"
 	v1 "k8s.io/api/core/v1"
 	discovery "k8s.io/api/discovery/v1"
@@ -19,76 +21,19 @@ import (
 // Objects the unit tests load into the fake clientset. They follow what the
 // endpointslice controller, the mirroring controller and people make.
 
-func headlessService(ns, name string) *v1.Service {
-	return &v1.Service{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec:       v1.ServiceSpec{ClusterIP: v1.ClusterIPNone, Selector: map[string]string{"app": name}},
-	}
-}
-
-func clusterIPService(ns, name, ip string) *v1.Service {
-	return &v1.Service{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec:       v1.ServiceSpec{ClusterIP: ip, Selector: map[string]string{"app": name}},
-	}
-}
-
-// controllerSlice is a slice as the endpointslice controller makes it for a
-// Service with a selector; headless says whether that Service is headless.
-func controllerSlice(ns, svc, name string, headless bool, family discovery.AddressType, ports []discovery.EndpointPort, eps ...discovery.Endpoint) *discovery.EndpointSlice {
-	s := handSlice(ns, svc, name, family, ports, eps...)
-	s.Labels[discovery.LabelManagedBy] = endpointSliceControllerName
-	if headless {
-		s.Labels[v1.IsHeadlessService] = ""
-	}
-	return s
-}
-
-// handSlice is a slice made by hand for a selectorless Service.
-func handSlice(ns, svc, name string, family discovery.AddressType, ports []discovery.EndpointPort, eps ...discovery.Endpoint) *discovery.EndpointSlice {
-	return &discovery.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{discovery.LabelServiceName: svc}},
-		AddressType: family,
-		Ports:       ports,
-		Endpoints:   eps,
-	}
-}
-
-func tcpPort(name string, number int32) discovery.EndpointPort {
-	return protoPort(name, v1.ProtocolTCP, number)
-}
-
-func protoPort(name string, proto v1.Protocol, number int32) discovery.EndpointPort {
-	p := discovery.EndpointPort{Port: &number, Protocol: &proto}
-	if name != "" {
-		p.Name = &name
-	}
-	return p
-}
-
-// ep is a ready endpoint; hostname may be empty.
-func ep(hostname string, addrs ...string) discovery.Endpoint {
-	e := discovery.Endpoint{Addresses: addrs, Conditions: discovery.EndpointConditions{Ready: new(true)}}
-	if hostname != "" {
-		e.Hostname = &hostname
-	}
-	return e
-}
-
-func notReady(e discovery.Endpoint) discovery.Endpoint {
-	e.Conditions.Ready = new(false)
-	return e
-}
-
-func readyUnset(e discovery.Endpoint) discovery.Endpoint {
-	e.Conditions.Ready = nil
-	return e
-}
-
-func withPod(e discovery.Endpoint, pod string) discovery.Endpoint {
-	e.TargetRef = &v1.ObjectReference{Kind: "Pod", Name: pod}
-	return e
-}
+// Short names for the shared builders.
+var (
+	headlessService  = objects.HeadlessService
+	clusterIPService = objects.ClusterIPService
+	controllerSlice  = objects.ControllerSlice
+	handSlice        = objects.HandSlice
+	tcpPort          = objects.TCPPort
+	protoPort        = objects.Port
+	ep               = objects.Endpoint
+	notReady         = objects.NotReady
+	readyUnset       = objects.ReadyUnset
+	withPod          = objects.WithPod
+)
 
 // cluster is the set of objects most handler tests answer from.
 func cluster() []runtime.Object {
@@ -99,8 +44,7 @@ func cluster() []runtime.Object {
 		tcpPort("server", 8300),
 		tcpPort("dns-tcp", 8600), protoPort("dns-udp", v1.ProtocolUDP, 8600),
 	}
-	selectorless := headlessService("default", "external-db")
-	selectorless.Spec.Selector = nil
+	selectorless := objects.SelectorlessService("default", "external-db")
 	external := &v1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "ext"},
 		Spec:       v1.ServiceSpec{Type: v1.ServiceTypeExternalName, ExternalName: "example.org"},

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/headlessdns/headless/internal/objects"
+
 	v1 "k8s.io/api/core/v1"
 	discovery "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -85,12 +87,9 @@ func load(args []string) error {
 }
 
 func headlessObjects(ctx context.Context, client kubernetes.Interface, name string, i, endpoints int) []func() error {
-	svc := &v1.Service{
-		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
-		Spec: v1.ServiceSpec{ClusterIP: v1.ClusterIPNone, Selector: map[string]string{"app": name},
-			Ports: []v1.ServicePort{{Name: "http", Port: 80}, {Name: "metrics", Port: 9090}}},
-	}
-	ports := []discovery.EndpointPort{namedPort("http", 80), namedPort("metrics", 9090)}
+	svc := objects.HeadlessService(namespace, name)
+	svc.Spec.Ports = append(svc.Spec.Ports, v1.ServicePort{Name: "metrics", Port: 9090})
+	ports := []discovery.EndpointPort{objects.TCPPort("http", 80), objects.TCPPort("metrics", 9090)}
 	var v4 [][]discovery.Endpoint
 	var eps []discovery.Endpoint
 	for e := range endpoints {
@@ -110,7 +109,7 @@ func headlessObjects(ctx context.Context, client kubernetes.Interface, name stri
 		return err
 	}}
 	for k, eps := range v4 {
-		s := controllerSlice(fmt.Sprintf("%s-v4-%d", name, k), name, discovery.AddressTypeIPv4, true, ports, eps)
+		s := objects.ControllerSlice(namespace, name, fmt.Sprintf("%s-v4-%d", name, k), true, discovery.AddressTypeIPv4, ports, eps...)
 		fns = append(fns, createSlice(ctx, client, s))
 	}
 	if name != "big" && i%10 == 0 {
@@ -118,17 +117,14 @@ func headlessObjects(ctx context.Context, client kubernetes.Interface, name stri
 		for e := range endpoints {
 			eps6 = append(eps6, endpointAt(fmt.Sprintf("web-%d", e), headlessAddr6(i, e)))
 		}
-		fns = append(fns, createSlice(ctx, client, controllerSlice(name+"-v6", name, discovery.AddressTypeIPv6, true, ports, eps6)))
+		fns = append(fns, createSlice(ctx, client, objects.ControllerSlice(namespace, name, name+"-v6", true, discovery.AddressTypeIPv6, ports, eps6...)))
 	}
 	return fns
 }
 
 func clusterIPObjects(ctx context.Context, client kubernetes.Interface, i, endpoints int) []func() error {
 	name := fmt.Sprintf("cip-%d", i)
-	svc := &v1.Service{
-		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
-		Spec:       v1.ServiceSpec{Selector: map[string]string{"app": name}, Ports: []v1.ServicePort{{Name: "http", Port: 80}}},
-	}
+	svc := objects.ClusterIPService(namespace, name, "")
 	var eps []discovery.Endpoint
 	for e := range endpoints {
 		eps = append(eps, endpointAt("", clusterIPAddr(i, e)))
@@ -138,36 +134,12 @@ func clusterIPObjects(ctx context.Context, client kubernetes.Interface, i, endpo
 			_, err := client.CoreV1().Services(namespace).Create(ctx, svc, metav1.CreateOptions{})
 			return err
 		},
-		createSlice(ctx, client, controllerSlice(name+"-1", name, discovery.AddressTypeIPv4, false, []discovery.EndpointPort{namedPort("http", 80)}, eps)),
+		createSlice(ctx, client, objects.ControllerSlice(namespace, name, name+"-1", false, discovery.AddressTypeIPv4, []discovery.EndpointPort{objects.TCPPort("http", 80)}, eps...)),
 	}
-}
-
-func namedPort(name string, number int32) discovery.EndpointPort {
-	return discovery.EndpointPort{Name: &name, Port: &number, Protocol: new(v1.ProtocolTCP)}
 }
 
 func endpointAt(hostname string, addr netip.Addr) discovery.Endpoint {
-	e := discovery.Endpoint{Addresses: []string{addr.String()}, Conditions: discovery.EndpointConditions{Ready: new(true)}}
-	if hostname != "" {
-		e.Hostname = &hostname
-	}
-	return e
-}
-
-func controllerSlice(name, svc string, family discovery.AddressType, headless bool, ports []discovery.EndpointPort, eps []discovery.Endpoint) *discovery.EndpointSlice {
-	s := &discovery.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: map[string]string{
-			discovery.LabelServiceName: svc,
-			discovery.LabelManagedBy:   "endpointslice-controller.k8s.io",
-		}},
-		AddressType: family,
-		Ports:       ports,
-		Endpoints:   eps,
-	}
-	if headless {
-		s.Labels[v1.IsHeadlessService] = ""
-	}
-	return s
+	return objects.Endpoint(hostname, addr.String())
 }
 
 func createSlice(ctx context.Context, client kubernetes.Interface, s *discovery.EndpointSlice) func() error {

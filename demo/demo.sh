@@ -53,11 +53,17 @@ COREFILE
 echo ">> starting bin/coredns on 127.0.0.1:$port with $dir/Corefile"
 bin/coredns -conf "$dir/Corefile" > "$dir/coredns.log" 2>&1 &
 coredns_pid=$!
-for _ in $(seq 100); do
-  curl -sf http://127.0.0.1:18181/ready >/dev/null 2>&1 && break
+# Ready (the model is complete) is not enough: the DNS listener may not be
+# bound yet. Wait for an authoritative answer over UDP and over TCP.
+answered() {
+  dig @127.0.0.1 -p "$port" +time=1 +tries=1 "$@" mysql-0.mysql.default.svc.cluster.local A 2>/dev/null \
+    | grep -q 'status: NOERROR'
+}
+for _ in $(seq 300); do
+  curl -sf http://127.0.0.1:18181/ready >/dev/null 2>&1 && answered && answered +tcp && break
   sleep 0.1
 done
-curl -sf http://127.0.0.1:18181/ready >/dev/null || { cat "$dir/coredns.log"; exit 1; }
+answered && answered +tcp || { echo "bin/coredns did not answer; its log:"; cat "$dir/coredns.log"; exit 1; }
 
 ask() {
   echo

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/headlessdns/headless/internal/objects"
+
 	v1 "k8s.io/api/core/v1"
+
 	discovery "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -30,12 +33,9 @@ func createNamespace(t *testing.T, name string) {
 // createService makes a Service; clusterIP is "None" for a headless one.
 func createService(t *testing.T, ns, name, clusterIP string, selector bool) {
 	t.Helper()
-	s := &v1.Service{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec:       v1.ServiceSpec{ClusterIP: clusterIP, Ports: []v1.ServicePort{{Name: "http", Port: 80}}},
-	}
-	if selector {
-		s.Spec.Selector = map[string]string{"app": name}
+	s := objects.ClusterIPService(ns, name, clusterIP)
+	if !selector {
+		s.Spec.Selector = nil
 	}
 	if _, err := client.CoreV1().Services(ns).Create(context.Background(), s, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -52,35 +52,22 @@ func ready(hostname, addr string) endpointSpec { return endpointSpec{hostname, a
 
 // slice builds an EndpointSlice; controller and headless set the labels
 // of controller-made slices.
-func slice(ns, svc, name string, family discovery.AddressType, controller, headless bool, ports []discovery.EndpointPort, eps ...endpointSpec) *discovery.EndpointSlice {
-	s := &discovery.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{discovery.LabelServiceName: svc}},
-		AddressType: family,
-		Ports:       ports,
+func slice(ns, svc, name string, family discovery.AddressType, controller, headless bool, ports []discovery.EndpointPort, specs ...endpointSpec) *discovery.EndpointSlice {
+	var eps []discovery.Endpoint
+	for _, e := range specs {
+		ep := objects.Endpoint(e.hostname, e.addr)
+		if !e.ready {
+			ep = objects.NotReady(ep)
+		}
+		eps = append(eps, ep)
 	}
 	if controller {
-		s.Labels[discovery.LabelManagedBy] = "endpointslice-controller.k8s.io"
+		return objects.ControllerSlice(ns, svc, name, headless, family, ports, eps...)
 	}
-	if headless {
-		s.Labels[v1.IsHeadlessService] = ""
-	}
-	for _, e := range eps {
-		ep := discovery.Endpoint{Addresses: []string{e.addr}, Conditions: discovery.EndpointConditions{Ready: new(e.ready)}}
-		if e.hostname != "" {
-			ep.Hostname = new(e.hostname)
-		}
-		s.Endpoints = append(s.Endpoints, ep)
-	}
-	return s
+	return objects.HandSlice(ns, svc, name, family, ports, eps...)
 }
 
-func port(name string, proto v1.Protocol, number int32) discovery.EndpointPort {
-	p := discovery.EndpointPort{Port: &number, Protocol: &proto}
-	if name != "" {
-		p.Name = &name
-	}
-	return p
-}
+var port = objects.Port
 
 func createSlice(t *testing.T, s *discovery.EndpointSlice) *discovery.EndpointSlice {
 	t.Helper()
