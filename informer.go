@@ -296,6 +296,7 @@ func (w *watcher) rebuild(key string) {
 		recs = buildRecords(namespace, name, from)
 	}
 	w.model.set(namespace, name, recs)
+	rebuildsTotal.Inc()
 
 	w.mu.Lock()
 	w.pending.published(key, seq)

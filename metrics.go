@@ -22,6 +22,12 @@ var (
 		Name:      "endpoints",
 		Help:      "Distinct ready endpoint addresses served, summed over Services.",
 	})
+	rebuildsTotal = promauto.NewCounter(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: "headless",
+		Name:      "service_rebuilds_total",
+		Help:      "Headless Service records rebuilt and published; events that arrive during a rebuild are coalesced into the next.",
+	})
 	programmingLatency = promauto.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: "headless",
