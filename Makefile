@@ -5,11 +5,13 @@
 #   make demo     CoreDNS with headless answering sample Services on 127.0.0.1:1053
 #   make coredns  bin/coredns: stock CoreDNS v1.15.0 plus headless
 #   make bench    the benchmark report, BENCHMARKS.md
+#   make fuzz     each fuzz target for FUZZTIME (10m by default); crashers land
+#                 in testdata/fuzz/ and become seeds that `make test` runs
 
 GO    ?= go
 CACHE := .cache/bin
 
-.PHONY: all test vet unit integration coredns controlplane demo bench clean
+.PHONY: all test vet unit integration coredns controlplane demo bench fuzz clean
 
 all: coredns
 
@@ -48,6 +50,15 @@ test: vet unit integration
 
 demo: coredns controlplane
 	./demo/demo.sh
+
+FUZZTIME ?= 10m
+FUZZ_TARGETS := FuzzServeDNS FuzzReduceSlice FuzzTransformService FuzzParseReverse
+
+fuzz:
+	@for f in $(FUZZ_TARGETS); do \
+	  echo ">> fuzzing $$f for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -parallel 1 . || exit 1; \
+	done
 
 bench: coredns controlplane
 	./bench/bench.sh

@@ -1,0 +1,243 @@
+package headless
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
+	"github.com/coredns/coredns/plugin/test"
+
+	"github.com/miekg/dns"
+	v1 "k8s.io/api/core/v1"
+	discovery "k8s.io/api/discovery/v1"
+)
+
+// The fuzz targets run on their seeds in `make test` and for as long as
+// asked in `make fuzz`.
+
+var (
+	fuzzOnce sync.Once
+	fuzzH    *Headless
+)
+
+// loadedHeadless is a synced Headless whose model holds cluster() and
+// wideService(), built directly from the reduced objects.
+func loadedHeadless() *Headless {
+	fuzzOnce.Do(func() {
+		h := New([]string{"cluster.local.", "in-addr.arpa.", "ip6.arpa.", "example."})
+		if err := h.setZones(); err != nil {
+			panic(err)
+		}
+		services := map[string]bool{}
+		bySvc := map[string][]*endpointSlice{}
+		for _, obj := range append(cluster(), wideService()...) {
+			switch o := obj.(type) {
+			case *v1.Service:
+				s, _ := transformService(o)
+				services[o.Namespace+"/"+o.Name] = s.(*service).headless
+			case *discovery.EndpointSlice:
+				s := reduceSlice(o, false)
+				bySvc[serviceOf(s)] = append(bySvc[serviceOf(s)], s)
+			}
+		}
+		for key, headless := range services {
+			if headless {
+				ns, name, _ := strings.Cut(key, "/")
+				h.model.set(ns, name, buildRecords(ns, name, bySvc[key]))
+			}
+		}
+		h.synced.Store(true)
+		h.Next = test.NextHandler(dns.RcodeNotAuth, nil) // what is not ours
+		fuzzH = h
+	})
+	return fuzzH
+}
+
+// FuzzServeDNS asks arbitrary queries, as wire bytes: every reply must pack,
+// and unpack to the same reply.
+func FuzzServeDNS(f *testing.F) {
+	for _, name := range []string{
+		"mysql.default.svc.cluster.local.", "mysql-0.mysql.default.svc.cluster.local.",
+		"_http._tcp.consul-server.default.svc.cluster.local.", "_tcp.consul-server.default.svc.cluster.local.",
+		"web.dual.svc.cluster.local.", "wide.default.svc.cluster.local.", "w-1.wide.default.svc.cluster.local.",
+		"10.0.1.10.in-addr.arpa.", "1.10.in-addr.arpa.", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.d.f.ip6.arpa.",
+		"cluster.local.", "dns-version.cluster.local.", "ns.dns.cluster.local.", "default.svc.cluster.local.",
+		"MySQL.Default.SVC.cluster.local.", "a\\.b.default.svc.cluster.local.", "example.",
+	} {
+		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeSRV, dns.TypePTR, dns.TypeTXT, dns.TypeNS, dns.TypeSOA, dns.TypeANY, dns.TypeAXFR} {
+			m := new(dns.Msg)
+			m.SetQuestion(name, qtype)
+			if qtype == dns.TypeSRV {
+				m.SetEdns0(1232, false)
+			}
+			b, err := m.Pack()
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b, false)
+			f.Add(b, true)
+		}
+	}
+	h := loadedHeadless()
+	f.Fuzz(func(t *testing.T, query []byte, tcp bool) {
+		req := new(dns.Msg)
+		if req.Unpack(query) != nil || len(req.Question) != 1 {
+			return // the server drops these before any plugin sees them
+		}
+		rec := dnstest.NewRecorder(&test.ResponseWriter{TCP: tcp})
+		rc, err := h.ServeDNS(context.Background(), rec, req)
+		if err != nil {
+			t.Fatalf("%s: %v", req.Question[0].String(), err)
+		}
+		if rec.Msg == nil {
+			if rc == dns.RcodeSuccess {
+				t.Fatalf("%s: NOERROR without a reply", req.Question[0].String())
+			}
+			return // CoreDNS writes the error reply
+		}
+		b, err := rec.Msg.Pack()
+		if err != nil {
+			t.Fatalf("%s: reply does not pack: %v\n%s", req.Question[0].String(), err, rec.Msg)
+		}
+		back := new(dns.Msg)
+		if err := back.Unpack(b); err != nil {
+			t.Fatalf("%s: packed reply does not unpack: %v", req.Question[0].String(), err)
+		}
+		if back.Rcode != rec.Msg.Rcode || back.Truncated != rec.Msg.Truncated {
+			t.Fatalf("%s: header changed in packing", req.Question[0].String())
+		}
+		for i, sec := range [][2][]dns.RR{{rec.Msg.Answer, back.Answer}, {rec.Msg.Ns, back.Ns}, {rec.Msg.Extra, back.Extra}} {
+			if !slices.EqualFunc(sec[0], sec[1], func(a, b dns.RR) bool { return a.String() == b.String() }) {
+				t.Fatalf("%s: section %d changed in packing:\n%v\n%v", req.Question[0].String(), i, sec[0], sec[1])
+			}
+		}
+	})
+}
+
+// FuzzReduceSlice reduces arbitrary EndpointSlices, given as JSON, and
+// builds records from them: no panic, and every name served is valid.
+func FuzzReduceSlice(f *testing.F) {
+	for _, obj := range append(cluster(), wideService()...) {
+		if s, ok := obj.(*discovery.EndpointSlice); ok {
+			b, err := json.Marshal(s)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b, false)
+			f.Add(b, true)
+		}
+	}
+	f.Add([]byte(`{"addressType":"IPv6","endpoints":[{"addresses":["::ffff:1.2.3.4","fe80::1%eth0","fd00::1"],"hostname":"A"}],"ports":[{"port":-1},{"name":"x","protocol":"SCTP","port":65536}]}`), true)
+	f.Fuzz(func(t *testing.T, object []byte, podNames bool) {
+		var in discovery.EndpointSlice
+		if json.Unmarshal(object, &in) != nil {
+			return
+		}
+		in.Namespace, in.Name = "ns", "s"
+		obj, err := (&watcher{podNames: podNames}).transformSlice(&in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := obj.(*endpointSlice)
+		size := 4
+		if s.ipv6 {
+			size = 16
+		}
+		if len(s.addrs) != size*s.len() || (s.len() > 0 && int(s.ends[s.len()-1]) != len(s.labels)) {
+			t.Fatalf("inconsistent slice: %d address bytes, %d entries, %d label bytes", len(s.addrs), s.len(), len(s.labels))
+		}
+		r := buildRecords("ns", "s", []*endpointSlice{s})
+		if r == nil {
+			return
+		}
+		for i, e := range r.endpoints {
+			if !isLabel(e.label) {
+				t.Fatalf("endpoint %d has label %q", i, e.label)
+			}
+			for _, p := range r.portSets[e.ports] {
+				if p.number < 1 || p.number > 65535 {
+					t.Fatalf("port %d served", p.number)
+				}
+			}
+		}
+		if _, ok := dns.IsDomainName(fmt.Sprintf("%s.s.ns.svc.cluster.local.", r.endpoints[0].label)); !ok {
+			t.Fatalf("invalid name from label %q", r.endpoints[0].label)
+		}
+	})
+}
+
+// FuzzTransformService reduces arbitrary Services, given as JSON.
+func FuzzTransformService(f *testing.F) {
+	for _, obj := range cluster() {
+		if s, ok := obj.(*v1.Service); ok {
+			b, err := json.Marshal(s)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, object []byte) {
+		var in v1.Service
+		if json.Unmarshal(object, &in) != nil {
+			return
+		}
+		obj, err := transformService(&in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := obj.(*service)
+		if s.headless != (in.Spec.ClusterIP == v1.ClusterIPNone && in.Spec.Type != v1.ServiceTypeExternalName) {
+			t.Fatalf("headless = %v for clusterIP %q type %q", s.headless, in.Spec.ClusterIP, in.Spec.Type)
+		}
+	})
+}
+
+// FuzzParseReverse parses arbitrary names: whatever parses writes back as
+// the same name.
+func FuzzParseReverse(f *testing.F) {
+	for _, name := range []string{
+		"12.3.244.10.in-addr.arpa.", "10.in-addr.arpa.", "in-addr.arpa.", "1.2.3.4.5.in-addr.arpa.",
+		"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.d.f.ip6.arpa.", "d.f.ip6.arpa.", "ip6.arpa.",
+		"10.0.1.::ffff:10.in-addr.arpa.", "01.0.0.10.in-addr.arpa.",
+	} {
+		f.Add(name)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		p, ok := parseReverse(name)
+		if !ok {
+			return
+		}
+		if back := reverseName(p); back != name {
+			t.Fatalf("%q parsed as %s, which writes as %q", name, p, back)
+		}
+	})
+}
+
+// reverseName writes the reverse name of a prefix that parseReverse made.
+func reverseName(p netip.Prefix) string {
+	var labels []string
+	b := p.Addr().AsSlice()
+	if p.Addr().Is4() {
+		for i := range p.Bits() / 8 {
+			labels = append(labels, fmt.Sprint(b[i]))
+		}
+		slices.Reverse(labels)
+		return strings.Join(append(labels, "in-addr.arpa."), ".")
+	}
+	for i := range p.Bits() / 4 {
+		v := b[i/2] >> 4
+		if i%2 == 1 {
+			v = b[i/2] & 0xf
+		}
+		labels = append(labels, fmt.Sprintf("%x", v))
+	}
+	slices.Reverse(labels)
+	return strings.Join(append(labels, "ip6.arpa."), ".")
+}
