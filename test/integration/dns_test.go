@@ -5,9 +5,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -285,83 +282,6 @@ func TestAPIServerOutage(t *testing.T) {
 
 	eventually(t, test.Case{Qname: name, Qtype: dns.TypeA, Answer: []dns.RR{test.A(name + " 5 IN A 10.14.0.1"), test.A(name + " 5 IN A 10.14.0.2")}})
 	eventually(t, test.Case{Qname: "new.outage.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("new.outage.svc.cluster.local. 5 IN A 10.14.1.1")}})
-}
-
-var goroutines = regexp.MustCompile(`goroutine profile: total (\d+)`)
-
-// TestReload reloads a CoreDNS running headless several times: answers go
-// on and informer goroutines do not pile up.
-func TestReload(t *testing.T) {
-	createNamespace(t, "reload")
-	createService(t, "reload", "svc", v1.ClusterIPNone, true)
-	createSlice(t, slice("reload", "svc", "svc-1", discovery.AddressTypeIPv4, true, true, nil, ready("", "10.15.0.1")))
-
-	corefile := `.:{PORT} {
-    bind 127.0.0.1
-    ready 127.0.0.1:{READY}
-    pprof 127.0.0.1:{PPROF}
-    reload 2s 1s
-    headless cluster.local {
-        kubeconfig ` + kubeconfig + `
-        ttl {TTL}
-    }
-}`
-	dir := t.TempDir()
-	p, err := startCoreDNS(dir, "reload", replaceTTL(corefile, 10))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.stop()
-	name := "svc.reload.svc.cluster.local."
-	answersWithTTL := func(ttl int) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			err := check(p.dnsAddr, test.Case{Qname: name, Qtype: dns.TypeA, Answer: []dns.RR{test.A(fmt.Sprintf("%s %d IN A 10.15.0.1", name, ttl))}})
-			if err == nil {
-				return
-			}
-			if time.Now().After(deadline) {
-				out, _ := os.ReadFile(p.log)
-				t.Fatalf("after reload to ttl %d: %v\n%s", ttl, err, out)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	count := func() int {
-		t.Helper()
-		resp, err := httpClient.Get("http://127.0.0.1:" + p.port + "/debug/pprof/goroutine?debug=1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		m := goroutines.FindSubmatch(b)
-		if m == nil {
-			t.Fatalf("no goroutine count in %q", b[:min(len(b), 200)])
-		}
-		n, _ := strconv.Atoi(string(m[1]))
-		return n
-	}
-	answersWithTTL(10)
-
-	// One reload to reach a steady state, then five more.
-	reload := func(ttl int) {
-		t.Helper()
-		if err := os.WriteFile(p.conf, []byte(replaceTTL(p.expand(corefile), ttl)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		answersWithTTL(ttl)
-		time.Sleep(time.Second) // let the old instance's goroutines exit
-	}
-	reload(11)
-	base := count()
-	for ttl := 12; ttl < 17; ttl++ {
-		reload(ttl)
-	}
-	if after := count(); after > base+10 {
-		t.Fatalf("goroutines grew from %d to %d over 5 reloads", base, after)
-	}
 }
 
 func replaceTTL(corefile string, ttl int) string {
