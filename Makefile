@@ -5,13 +5,14 @@
 #   make demo     CoreDNS with headless answering sample Services on 127.0.0.1:1053
 #   make coredns  bin/coredns: stock CoreDNS v1.15.0 plus headless
 #   make bench    the benchmark report, BENCHMARKS.md
+#   make bench-restart  RSS across an API server restart, alone
 #   make fuzz     each fuzz target for FUZZTIME (10m by default); crashers land
 #                 in testdata/fuzz/ and become seeds that `make test` runs
 
 GO    ?= go
 CACHE := .cache/bin
 
-.PHONY: all test vet unit integration coredns controlplane demo bench fuzz clean
+.PHONY: all test vet unit integration coredns controlplane demo bench bench-restart fuzz clean
 
 all: coredns
 
@@ -50,6 +51,9 @@ test: vet unit integration
 
 demo: coredns controlplane
 	./demo/demo.sh
+
+bench-restart: coredns controlplane
+	./bench/restart.sh
 
 FUZZTIME ?= 10m
 FUZZ_TARGETS := FuzzServeDNS FuzzReduceSlice FuzzTransformService FuzzParseReverse

@@ -80,6 +80,14 @@ echo ">> memory: the three side by side, read 130 s after their start (past the 
 for s in headless stock pair; do measure memory "$s" 1 130s & done
 wait
 
+echo ">> memory across an API server restart: the three side by side"
+restart_out=$("$b" restart -cpdir "$dir/cp" -name "$last" -want "$want" \
+  headless="$dir/headless.Corefile"=127.0.0.1:1111 stock="$dir/stock.Corefile"=127.0.0.1:1112 pair="$dir/pair.Corefile"=127.0.0.1:1114)
+echo "$restart_out" | sed 's/^/   /'
+echo "$restart_out" | while read -r srv rest; do
+  for kv in $rest; do printf 'restart\t%s\t%s\t1\t%s\n' "$srv" "${kv%=*}" "${kv#*=}" >> "$results"; done
+done
+
 echo ">> servers pinned to CPU 0, dnsperf to CPU 1"
 for s in headless-qps stock-qps hosts headless-prom stock-prom; do
   taskset -c 0 bin/coredns -conf "$dir/$s.Corefile" > "$dir/$s.log" 2>&1 & pids+=($!)

@@ -14,7 +14,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench load|startup|latency|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench load|startup|latency|restart|report [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -25,6 +25,8 @@ func main() {
 		err = startup(os.Args[2:])
 	case "latency":
 		err = latency(os.Args[2:])
+	case "restart":
+		err = restart(os.Args[2:])
 	case "report":
 		err = report(os.Args[2:])
 	default:

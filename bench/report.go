@@ -124,6 +124,25 @@ Reproduce with `+"`make bench`"+` (defaults: 10,000 headless + 10,000 ClusterIP 
 	}
 
 	fmt.Println()
+	if r := values["restart"]; len(r) > 0 {
+		fmt.Println("## Memory across an API server restart")
+		fmt.Println()
+		fmt.Println("The three side by side, steady after sync and the runtime's forced GC (highest RSS over 10 s), then the")
+		fmt.Println("API server stopped for 10 s and started again; RSS sampled every 50 ms until 60 s after it is back,")
+		fmt.Println("through the relist (`bench restart`, run by `make bench` and alone by `make bench-restart`).")
+		fmt.Println()
+		fmt.Println("| server | steady RSS MiB | peak RSS MiB | peak / steady | RSS 60 s after |")
+		fmt.Println("|---|---:|---:|---:|---:|")
+		for _, srv := range []string{"headless", "stock", "pair"} {
+			if r[srv] == nil {
+				continue
+			}
+			fmt.Printf("| %s | %.1f | %.1f | %.2f | %.1f |\n", srv, median(r[srv]["steady_mib"]), median(r[srv]["peak_mib"]),
+				median(r[srv]["peak_ratio"]), median(r[srv]["end_mib"]))
+		}
+		fmt.Println()
+	}
+
 	fmt.Println("## Against the targets")
 	fmt.Println()
 	qps := func(sv, mix string) []float64 { return get("qps", sv, mix) }
@@ -144,6 +163,9 @@ Reproduce with `+"`make bench`"+` (defaults: 10,000 headless + 10,000 ClusterIP 
 	fmt.Printf("- Start-up faster than stock: %.0f ms against %.0f ms, %s.\n", median(get("startup", "headless", "startup_ms")),
 		median(get("startup", "stock", "startup_ms")), check(median(get("startup", "headless", "startup_ms")) < median(get("startup", "stock", "startup_ms"))))
 	fmt.Printf("- Programming latency p99 <= 50 ms: %.1f ms, %s.\n", p99, check(p99 <= 50))
+	if pr := median(get("restart", "headless", "peak_ratio")); pr > 0 {
+		fmt.Printf("- Peak RSS across an API server restart <= 1.3x steady: %.2fx, %s.\n", pr, check(pr <= 1.3))
+	}
 	fmt.Println()
 	fmt.Printf("What bounds PTR: hosts, which answers PTRs from a prepared map, reaches %.2fx stock on this machine,\n", ptrCeiling)
 	fmt.Println("so no plugin can double stock here: the rest of a PTR query's cost is CoreDNS's own (reading the")
