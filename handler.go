@@ -102,10 +102,14 @@ type query struct {
 
 // answerBudget is the part of the client's size (its EDNS0 buffer or 512
 // over UDP, 64 KiB over TCP) that is left for answers: less the header, the
-// question and an OPT record.
+// question and, when the client sent one, the OPT record of the reply.
 func answerBudget(state *request.Request) int {
 	const header, questionFixed, opt = 12, 4, 11
-	return state.Size() - header - (len(state.QName()) + 1 + questionFixed) - opt
+	budget := state.Size() - header - (len(state.QName()) + 1 + questionFixed)
+	if state.Req.IsEdns0() != nil {
+		budget -= opt
+	}
+	return budget
 }
 
 func (h *Headless) zoneInfo(zone string) *zoneInfo {
