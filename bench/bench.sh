@@ -119,8 +119,14 @@ for pair in headless:1101 stock:1102; do
   for kv in $out; do printf 'latency\t%s\t%s\t1\t%s\n' "${pair%:*}" "${kv%=*}" "${kv#*=}" >> "$results"; done
 done
 
+echo ">> reloads under query load, and answers under slice churn (tests that print their figures)"
+{
+  go test -tags integration -count=1 -timeout 10m -run 'TestReloadsUnderLoad' -v ./test/integration | grep -o '[0-9]* reloads in .*'
+  go test -race -count=1 -run 'TestChurnAnswersAreConsistent' -v . | grep -o '[0-9]* queries during .*'
+} | tee "$dir/hardening.txt"
+
 echo ">> Go benchmarks"
 go test -run XXX -bench . -benchmem -count 1 . | grep -E '^Benchmark' | tee "$dir/gobench.txt"
 
-"$b" report -results "$results" -gobench "$dir/gobench.txt" -headless "$HEADLESS" -clusterip "$CLUSTERIP" -duration "$DURATION" -rounds "$ROUNDS" > BENCHMARKS.md
+"$b" report -results "$results" -gobench "$dir/gobench.txt" -hardening "$dir/hardening.txt" -headless "$HEADLESS" -clusterip "$CLUSTERIP" -duration "$DURATION" -rounds "$ROUNDS" > BENCHMARKS.md
 echo ">> wrote BENCHMARKS.md"

@@ -17,6 +17,7 @@ func report(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ExitOnError)
 	results := fs.String("results", ".cache/bench/results.tsv", "raw results")
 	gobench := fs.String("gobench", ".cache/bench/gobench.txt", "go test -bench output")
+	hardening := fs.String("hardening", ".cache/bench/hardening.txt", "the figures the reload and churn tests print")
 	headless := fs.Int("headless", 0, "headless Services loaded")
 	clusterIP := fs.Int("clusterip", 0, "ClusterIP Services loaded")
 	duration := fs.Int("duration", 0, "seconds per dnsperf run")
@@ -140,6 +141,23 @@ Reproduce with `+"`make bench`"+` (defaults: 10,000 headless + 10,000 ClusterIP 
 			fmt.Printf("| %s | %.1f | %.1f | %.2f | %.1f |\n", srv, median(r[srv]["steady_mib"]), median(r[srv]["peak_mib"]),
 				median(r[srv]["peak_ratio"]), median(r[srv]["end_mib"]))
 		}
+		fmt.Println()
+	}
+
+	if b, err := os.ReadFile(*hardening); err == nil && len(b) > 0 {
+		fmt.Println("## Reloads under load, answers under churn")
+		fmt.Println()
+		fmt.Println("`go test -tags integration -run TestReloadsUnderLoad -v ./test/integration`: 50 reloads (SIGUSR1, each")
+		fmt.Println("with a new TTL, the next once the new one answers) of a CoreDNS serving a headless Service of")
+		fmt.Println("300 slices x 100 endpoints, while a client asks for one endpoint over UDP every 20 ms; goroutines")
+		fmt.Println("and heap in use (after a forced GC) read after reload 10 and after reload 50.")
+		fmt.Println("`go test -race -run TestChurnAnswersAreConsistent -v .`: 2 x 1,000 EndpointSlice updates through")
+		fmt.Println("the informers while three goroutines ask for the Service; every answer must hold exactly one")
+		fmt.Println("published version of each slice.")
+		fmt.Println()
+		fmt.Println("```")
+		fmt.Print(string(b))
+		fmt.Println("```")
 		fmt.Println()
 	}
 
