@@ -157,8 +157,14 @@ func FuzzReduceSlice(f *testing.F) {
 			return
 		}
 		for i, e := range r.endpoints {
-			if !isLabel(e.label) {
+			// A hostname or pod name is a DNS-1123 label; a label derived
+			// from an IPv6 address may start with dashes ("--1" for ::1),
+			// as in Kubernetes DNS, and is still one DNS label.
+			if e.label == "" || len(e.label) > 63 || strings.ContainsAny(e.label, ". \\") {
 				t.Fatalf("endpoint %d has label %q", i, e.label)
+			}
+			if _, ok := dns.IsDomainName(e.label + ".s.ns.svc.cluster.local."); !ok {
+				t.Fatalf("endpoint %d: label %q makes an invalid name", i, e.label)
 			}
 			for _, p := range r.portSets[e.ports] {
 				if p.number < 1 || p.number > 65535 {

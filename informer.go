@@ -111,7 +111,7 @@ func newWatcher(client kubernetes.Interface, namespaces []string, selector label
 		sc.slices[1] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, nil, withLabels(otherSlices))
 		sc.index = [2]sliceIndex{make(sliceIndex), make(sliceIndex)}
 
-		if err := sc.services.SetTransform(transformService); err != nil {
+		if err := sc.services.SetTransform(sc.transformService); err != nil {
 			return nil, err
 		}
 		if err := w.handle(sc.services, cache.ResourceEventHandlerDetailedFuncs{
@@ -316,12 +316,55 @@ func unwrap(obj any) any {
 
 // transformSlice reduces an EndpointSlice before the informer stores it:
 // ready endpoints only, addresses parsed, labels chosen, ports normalised.
+// A slice already held at the same resource version, as a relist after an
+// API server restart sends nearly all of them, is not reduced again: the
+// held one is returned, so the relist neither keeps a second copy of the
+// model nor makes the handlers rebuild anything.
 func (w *watcher) transformSlice(obj any) (any, error) {
 	switch s := obj.(type) {
 	case *endpointSlice:
 		return s, nil
 	case *discovery.EndpointSlice:
+		if held := w.held(s); held != nil {
+			return held, nil
+		}
 		return reduceSlice(s, w.podNames), nil
 	}
 	return nil, fmt.Errorf("headless: unexpected object %T in an EndpointSlice informer", obj)
+}
+
+// held returns the reduced slice the indexes hold for s at s's resource
+// version, or nil.
+func (w *watcher) held(s *discovery.EndpointSlice) *endpointSlice {
+	if s.ResourceVersion == "" {
+		return nil
+	}
+	sc := w.scopeOf(s.Namespace)
+	if sc == nil {
+		return nil
+	}
+	key := s.Namespace + "/" + s.Labels[discovery.LabelServiceName]
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, x := range sc.index {
+		for _, h := range x[key] {
+			if h.name == s.Name && h.resourceVersion == s.ResourceVersion {
+				return h
+			}
+		}
+	}
+	return nil
+}
+
+// transformService reduces a Service, or returns the one the store holds
+// at the same resource version.
+func (sc *scope) transformService(obj any) (any, error) {
+	if s, ok := obj.(*v1.Service); ok && s.ResourceVersion != "" {
+		if held, ok, _ := sc.services.GetStore().GetByKey(s.Namespace + "/" + s.Name); ok {
+			if h, _ := held.(*service); h != nil && h.resourceVersion == s.ResourceVersion {
+				return h, nil
+			}
+		}
+	}
+	return transformService(obj)
 }
