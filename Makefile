@@ -43,7 +43,7 @@ image:
 	  -epoch $(EPOCH) -ca /etc/ssl/certs/ca-certificates.crt \
 	  $(foreach p,$(PLATFORMS),-binary $(p)=../bin/$(subst /,-,$(p))/coredns)
 
-controlplane: $(CACHE)/etcd $(CACHE)/kube-apiserver $(CACHE)/controlplane
+controlplane: $(CACHE)/etcd $(CACHE)/kube-apiserver $(CACHE)/kubectl $(CACHE)/controlplane
 
 $(CACHE)/etcd: controlplane/go.mod
 	@echo ">> building etcd from the Go module proxy (first time only, about a minute)"
@@ -52,6 +52,10 @@ $(CACHE)/etcd: controlplane/go.mod
 $(CACHE)/kube-apiserver: controlplane/go.mod
 	@echo ">> building kube-apiserver v1.36.3 from the Go module proxy (first time only, about 3 minutes on 2 cores)"
 	cd controlplane && $(GO) build -o ../$@ k8s.io/kubernetes/cmd/kube-apiserver
+
+$(CACHE)/kubectl: controlplane/go.mod
+	@echo ">> building kubectl v1.36.3 from the Go module proxy (first time only, about a minute)"
+	cd controlplane && $(GO) build -o ../$@ k8s.io/kubernetes/cmd/kubectl
 
 $(CACHE)/controlplane: controlplane/go.mod $(wildcard controlplane/*.go)
 	cd controlplane && $(GO) build -o ../$@ .

@@ -53,7 +53,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) (int, error) {
-	for _, b := range []string{corednsBin, cpBin, filepath.Join(binDir, "etcd"), filepath.Join(binDir, "kube-apiserver")} {
+	for _, b := range []string{corednsBin, cpBin, filepath.Join(binDir, "etcd"), filepath.Join(binDir, "kube-apiserver"), filepath.Join(binDir, "kubectl")} {
 		if _, err := os.Stat(b); err != nil {
 			return 0, fmt.Errorf("%s is missing: run `make test`, which builds it", b)
 		}
@@ -137,6 +137,13 @@ type corednsProcess struct {
 // startCoreDNS writes corefile, with {PORT}, {READY} and {PPROF} replaced by
 // free ports, and runs bin/coredns on it until /ready answers.
 func startCoreDNS(dir, name, corefile string) (*corednsProcess, error) {
+	return startCoreDNSWith(dir, name, corefile, 30*time.Second, nil)
+}
+
+// startCoreDNSWith is startCoreDNS waiting at most wait for /ready, with
+// wrap (when not nil) turning the command line into the one to run and
+// setting its environment.
+func startCoreDNSWith(dir, name, corefile string, wait time.Duration, wrap func(*exec.Cmd)) (*corednsProcess, error) {
 	ports, err := freePorts(3)
 	if err != nil {
 		return nil, err
@@ -156,20 +163,30 @@ func startCoreDNS(dir, name, corefile string) (*corednsProcess, error) {
 		return nil, err
 	}
 	p.cmd = exec.Command(corednsBin, "-conf", p.conf)
+	if wrap != nil {
+		wrap(p.cmd)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if err := p.cmd.Start(); err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	// Ready, and then the DNS listener bound: ready can turn true while
+	// another plugin's start-up still holds the server back.
+	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		if ok, _ := httpOK("http://" + p.ready + "/ready"); ok {
-			return p, nil
+			for time.Now().Before(deadline) {
+				if _, err := ask(p.dnsAddr, "udp", ".", dns.TypeSOA); err == nil {
+					return p, nil
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	p.stop()
 	out, _ := os.ReadFile(p.log)
-	return nil, fmt.Errorf("coredns %s not ready after 30s:\n%s", name, out)
+	return nil, fmt.Errorf("coredns %s not ready after %s:\n%s", name, wait, out)
 }
 
 // expand fills in the process's ports in a Corefile template.
