@@ -132,7 +132,7 @@ func (b *builder) write(out string) (v1.Hash, error) {
 	}
 	tag := b.name[strings.LastIndex(b.name, ":")+1:]
 	if err := l.AppendIndex(idx, layout.WithAnnotations(map[string]string{
-		"io.containerd.image.name":         b.name,
+		"io.containerd.image.name":          b.name,
 		"org.opencontainers.image.ref.name": tag,
 	})); err != nil {
 		return v1.Hash{}, err
