@@ -128,8 +128,9 @@ func (h *Headless) apex(m *dns.Msg, q query, z *zoneInfo) result {
 		m.Answer = []dns.RR{h.soa(q.qname, z)}
 	case dns.TypeNS:
 		m.Answer = []dns.RR{&dns.NS{Hdr: h.hdr(q.qname, dns.TypeNS), Ns: z.ns}}
-		glue := h.newAddressSet(h.nsV4, h.nsV6)
-		m.Extra = glue.append(nil, z.ns, h.nsV4, h.nsV6)
+		ns := h.ns.Load()
+		glue := h.newAddressSet(ns.v4, ns.v6)
+		m.Extra = glue.append(nil, z.ns, ns.v4, ns.v6)
 	}
 	return answered
 }
@@ -166,7 +167,8 @@ func (h *Headless) forwardName(m *dns.Msg, q query, rel string) result {
 		}
 		return answered
 	case "ns.dns":
-		m.Answer = h.addressRRs(m, q, h.nsV4, h.nsV6)
+		ns := h.ns.Load()
+		m.Answer = h.addressRRs(m, q, ns.v4, ns.v6)
 		return answered
 	case "dns", "svc":
 		return answered // empty non-terminals

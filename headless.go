@@ -3,6 +3,7 @@
 package headless
 
 import (
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -29,9 +30,14 @@ type Headless struct {
 	namespaces       []string
 	selector         labels.Selector
 	endpointPodNames bool
-	// nsV4 and nsV6 are the addresses published for ns.dns.<zone>, 4
-	// and 16 bytes each.
-	nsV4, nsV6 []byte
+	// ns holds the addresses published for ns.dns.<zone>; local are the
+	// server's own addresses, the fallback; inCluster says whether the
+	// in-cluster config is used, and so whether to look for the Service
+	// (kube-dns) whose endpoints this server is.
+	ns        atomic.Pointer[nsAddrs]
+	local     []netip.Addr
+	inCluster bool
+	serviceNS *serviceNS
 
 	// zones describes each of Zones; forward lists the forward ones.
 	zones   []zoneInfo
@@ -55,12 +61,23 @@ type zoneInfo struct {
 // zones are sorted into forward and reverse ones by setZones, after the
 // options are read.
 func New(zones []string) *Headless {
-	return &Headless{
+	h := &Headless{
 		Zones:          zones,
 		ttl:            defaultTTL,
 		startupTimeout: defaultStartupTimeout,
 		model:          newModel(),
 	}
+	h.ns.Store(&nsAddrs{})
+	return h
+}
+
+// setLocal sets the server's own addresses, which ns.dns.<zone> answers
+// until (or unless) the Service of this server is known.
+func (h *Headless) setLocal(addrs []netip.Addr) {
+	h.local = addrs
+	var a nsAddrs
+	a.v4, a.v6 = addrBytes(addrs)
+	h.ns.Store(&a)
 }
 
 // Name implements plugin.Handler.
@@ -81,6 +98,10 @@ func (h *Headless) OnStartup() error {
 	}
 	h.watcher = w
 	w.start()
+	if namespace := podNamespace(); h.inCluster && namespace != "" {
+		h.serviceNS = newServiceNS(h.client, namespace, h.local, *h.ns.Load(), func(a nsAddrs) { h.ns.Store(&a) })
+		h.serviceNS.start(w.logger)
+	}
 
 	synced := make(chan struct{})
 	go func() {
@@ -103,6 +124,9 @@ func (h *Headless) OnStartup() error {
 func (h *Headless) OnShutdown() error {
 	if h.watcher != nil {
 		h.watcher.stop()
+	}
+	if h.serviceNS != nil {
+		h.serviceNS.stop()
 	}
 	return nil
 }

@@ -56,7 +56,8 @@ func setup(c *caddy.Controller) error {
 	if err != nil {
 		return plugin.Error(pluginName, fmt.Errorf("creating the Kubernetes client: %w", err))
 	}
-	h.nsV4, h.nsV6 = addrBytes(boundAddrs(c))
+	h.setLocal(boundAddrs(c))
+	h.inCluster = cfg.kubeconfig == "" && cfg.endpoint == ""
 
 	c.OnStartup(h.OnStartup)
 	c.OnShutdown(h.OnShutdown)
