@@ -35,8 +35,8 @@ const namespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 type serviceNS struct {
 	namespace string
 	local     []netip.Addr // this server's Pod addresses
-	fallback nsAddrs
-	publish  func(nsAddrs)
+	fallback  nsAddrs
+	publish   func(nsAddrs)
 
 	services, slices cache.SharedIndexInformer
 	mu               sync.Mutex
@@ -58,10 +58,10 @@ func newServiceNS(client kubernetes.Interface, namespace string, local []netip.A
 	s := &serviceNS{
 		namespace: namespace,
 		local:     local,
-		fallback: fallback,
-		publish:  publish,
-		services: corev1informers.NewServiceInformer(client, namespace, 0, nil),
-		slices:   discoveryinformers.NewEndpointSliceInformer(client, namespace, 0, nil),
+		fallback:  fallback,
+		publish:   publish,
+		services:  corev1informers.NewServiceInformer(client, namespace, 0, nil),
+		slices:    discoveryinformers.NewEndpointSliceInformer(client, namespace, 0, nil),
 	}
 	handler := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { s.update() },
