@@ -76,6 +76,14 @@ unit:
 # the file capability, labels; and the builder's reproducibility.
 image-test: image
 	cd image && IMAGE_TAR=../bin/coredns-image.tar $(GO) test -count=1 .
+	@echo ">> the same source gives the same binary and the same image"
+	cd coredns && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)' -o ../bin/check/coredns .
+	cmp bin/check/coredns bin/linux-amd64/coredns
+	cd image && $(GO) run . -out ../bin/check/coredns-image.tar -name $(IMAGE) -version $(VERSION) -revision $(REVISION) \
+	  -epoch $(EPOCH) -ca /etc/ssl/certs/ca-certificates.crt \
+	  $(foreach p,$(PLATFORMS),-binary $(p)=../bin/$(subst /,-,$(p))/coredns) >/dev/null
+	cmp bin/check/coredns-image.tar bin/coredns-image.tar
+	@bin/linux-amd64/coredns -version | grep -q "headless-$(VERSION)-$(REVISION)" || { echo "coredns -version lacks the version and commit"; exit 1; }
 
 integration: coredns controlplane
 	$(GO) test -tags integration -count=1 -timeout 15m -v ./test/integration
