@@ -2,6 +2,7 @@ package headless
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -15,7 +16,9 @@ import (
 	discovery "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // Objects the unit tests load into the fake clientset. They follow what the
@@ -98,9 +101,19 @@ func cluster() []runtime.Object {
 func newTestHeadless(t *testing.T, objs []runtime.Object, configure ...func(*Headless)) (*Headless, *fake.Clientset) {
 	t.Helper()
 	client := fake.NewClientset(objs...)
-	h := New([]string{"cluster.local.", "in-addr.arpa.", "ip6.arpa."})
-	h.startupTimeout = 10 * time.Second
-	h.client = client
+	h := startHeadless(t, client, []string{"cluster.local.", "in-addr.arpa.", "ip6.arpa."}, 10*time.Second, configure...)
+	if !h.Ready() {
+		t.Fatal("caches did not sync")
+	}
+	return h, client
+}
+
+// startHeadless starts a Headless for zones over client, waiting at most
+// timeout for it to sync, and stops it when the test ends.
+func startHeadless(t *testing.T, client kubernetes.Interface, zones []string, timeout time.Duration, configure ...func(*Headless)) *Headless {
+	t.Helper()
+	h := New(zones)
+	h.startupTimeout, h.client = timeout, client
 	for _, f := range configure {
 		f(h)
 	}
@@ -111,10 +124,15 @@ func newTestHeadless(t *testing.T, objs []runtime.Object, configure ...func(*Hea
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.OnShutdown() })
-	if !h.Ready() {
-		t.Fatal("caches did not sync")
-	}
-	return h, client
+	return h
+}
+
+// failLists makes client's lists of resource fail, as when the API server
+// is away.
+func failLists(client *fake.Clientset, resource string) {
+	client.PrependReactor("list", resource, func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, fmt.Errorf("the API server is away")
+	})
 }
 
 // serve asks h the question of tc over TCP, as a client that retried after

@@ -17,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
-	k8stesting "k8s.io/client-go/testing"
 )
 
 var (
@@ -314,18 +313,8 @@ func TestTTL(t *testing.T) {
 
 func TestNotSynced(t *testing.T) {
 	client := fake.NewClientset()
-	client.PrependReactor("list", "services", func(k8stesting.Action) (bool, runtime.Object, error) {
-		return true, nil, fmt.Errorf("the API server is away")
-	})
-	h := New([]string{"cluster.local."})
-	h.startupTimeout, h.client = 50*time.Millisecond, client
-	if err := h.setZones(); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.OnStartup(); err != nil {
-		t.Fatal(err)
-	}
-	defer h.OnShutdown()
+	failLists(client, "services")
+	h := startHeadless(t, client, []string{"cluster.local."}, 50*time.Millisecond)
 	if h.Ready() {
 		t.Fatal("Ready before the caches synced")
 	}

@@ -299,15 +299,7 @@ func TestServiceFieldSelectorFallback(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	h := New([]string{"cluster.local."})
-	h.client = client
-	if err := h.setZones(); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.OnStartup(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.OnShutdown() })
+	h := startHeadless(t, client, []string{"cluster.local."}, defaultStartupTimeout)
 	if !h.Ready() || !rejected || !unfiltered {
 		t.Fatalf("ready %v, field selector rejected %v, then listed without it %v", h.Ready(), rejected, unfiltered)
 	}
@@ -328,18 +320,8 @@ func TestInformerLogsAreOurs(t *testing.T) {
 	t.Cleanup(func() { klog.SetLogger(logr.New(klogSink{})) })
 
 	client := fake.NewClientset()
-	client.PrependReactor("list", "endpointslices", func(k8stesting.Action) (bool, runtime.Object, error) {
-		return true, nil, fmt.Errorf("the API server is away")
-	})
-	h := New([]string{"cluster.local."})
-	h.startupTimeout, h.client = 10*time.Millisecond, client
-	if err := h.setZones(); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.OnStartup(); err != nil {
-		t.Fatal(err)
-	}
-	defer h.OnShutdown()
+	failLists(client, "endpointslices")
+	startHeadless(t, client, []string{"cluster.local."}, 10*time.Millisecond)
 	eventually(t, func() error {
 		for _, line := range strings.Split(buf.String(), "\n") {
 			if strings.Contains(line, "the API server is away") && strings.Contains(line, "plugin/headless") {
@@ -354,19 +336,9 @@ func TestNotSyncedServesNothingPartial(t *testing.T) {
 	client := fake.NewClientset(cluster()...)
 	// Services list; slices never do: the model has Services without
 	// their addresses.
-	client.PrependReactor("list", "endpointslices", func(k8stesting.Action) (bool, runtime.Object, error) {
-		return true, nil, fmt.Errorf("the API server is away")
-	})
-	h := New([]string{"cluster.local.", "in-addr.arpa."})
-	h.startupTimeout, h.client = 50*time.Millisecond, client
-	h.Fall.SetZonesFromArgs(nil)
-	if err := h.setZones(); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.OnStartup(); err != nil {
-		t.Fatal(err)
-	}
-	defer h.OnShutdown()
+	failLists(client, "endpointslices")
+	h := startHeadless(t, client, []string{"cluster.local.", "in-addr.arpa."}, 50*time.Millisecond,
+		func(h *Headless) { h.Fall.SetZonesFromArgs(nil) })
 	runCases(t, h, []test.Case{
 		{Qname: "mysql.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeServerFailure, Ns: []dns.RR{soa}},
 		{Qname: "10.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeServerFailure, Ns: []dns.RR{reverseSOA}},
