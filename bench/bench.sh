@@ -15,12 +15,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; "$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true; }
 trap cleanup EXIT INT TERM
 
-echo ">> control plane"
-"$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true
-"$cp" up -dir "$dir/cp"
-kc=$(pwd)/$dir/cp/kubeconfig
-echo ">> loading $HEADLESS headless + $CLUSTERIP ClusterIP Services (10 endpoints each) through the API"
-"$b" load -kubeconfig "$kc" -out "$dir" -headless "$HEADLESS" -clusterip "$CLUSTERIP"
+. bench/cluster.sh
+start_cluster "$dir"
 
 corefile() { # name port metrics-port plugin-block; metrics-port "-" for none
   local prom="    prometheus 127.0.0.1:$3\n"
@@ -63,8 +59,6 @@ corefile pair 1114 9104 "    headless $zones {
 
 results=$dir/results.tsv
 : > "$results"
-last=svc-$((HEADLESS - 1)).bench.svc.cluster.local
-want=$(printf '10.%d.%d.%d' $(( (0x0a800000 + (HEADLESS-1)*16) >> 16 & 255 )) $(( (0x0a800000 + (HEADLESS-1)*16) >> 8 & 255 )) $(( (0x0a800000 + (HEADLESS-1)*16) & 255 )))
 measure() { # kind server round settle
   local port mport out
   port=$(grep -o '^\.:[0-9]*' "$dir/$2.Corefile" | cut -d: -f2); mport=$(grep -o 'prometheus 127.0.0.1:[0-9]*' "$dir/$2.Corefile" | cut -d: -f2)

@@ -11,19 +11,13 @@ mkdir -p "$dir"
 go build -o "$b" ./bench
 trap '"$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true' EXIT INT TERM
 
-echo ">> control plane"
-"$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true
-"$cp" up -dir "$dir/cp"
-kc=$(pwd)/$dir/cp/kubeconfig
-echo ">> loading $HEADLESS headless + $CLUSTERIP ClusterIP Services (10 endpoints each) through the API"
-"$b" load -kubeconfig "$kc" -out "$dir" -headless "$HEADLESS" -clusterip "$CLUSTERIP"
+. bench/cluster.sh
+start_cluster "$dir"
 
 zones="cluster.local in-addr.arpa ip6.arpa"
 printf '.:1121 {\n    bind 127.0.0.1\n    headless %s {\n        kubeconfig %s\n    }\n}\n' "$zones" "$kc" > "$dir/headless.Corefile"
 printf '.:1122 {\n    bind 127.0.0.1\n    kubernetes %s {\n        kubeconfig %s\n    }\n}\n' "$zones" "$kc" > "$dir/stock.Corefile"
 printf '.:1124 {\n    bind 127.0.0.1\n    headless %s {\n        kubeconfig %s\n        fallthrough\n    }\n    kubernetes %s {\n        kubeconfig %s\n        noendpoints\n    }\n}\n' "$zones" "$kc" "$zones" "$kc" > "$dir/pair.Corefile"
-last=svc-$((HEADLESS - 1)).bench.svc.cluster.local
-want=$(printf '10.%d.%d.%d' $(( (0x0a800000 + (HEADLESS-1)*16) >> 16 & 255 )) $(( (0x0a800000 + (HEADLESS-1)*16) >> 8 & 255 )) $(( (0x0a800000 + (HEADLESS-1)*16) & 255 )))
 echo ">> the three side by side; steady memory at $SETTLE, then the API server stopped for 10 s"
 "$b" restart -cpdir "$dir/cp" -name "$last" -want "$want" -settle "$SETTLE" \
   headless="$dir/headless.Corefile"=127.0.0.1:1121 stock="$dir/stock.Corefile"=127.0.0.1:1122 pair="$dir/pair.Corefile"=127.0.0.1:1124
