@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"net/url"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
-	"github.com/coredns/coredns/coremain"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/dnsutil"
 
@@ -23,8 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 )
 
@@ -68,38 +63,6 @@ func setup(c *caddy.Controller) error {
 	return nil
 }
 
-// clientConfig is how to reach the API server: a kubeconfig file and
-// context, an endpoint URL, both, or neither for the in-cluster config.
-type clientConfig struct {
-	kubeconfig string
-	context    string
-	endpoint   string
-}
-
-func (cc clientConfig) restConfig() (*rest.Config, error) {
-	var (
-		cfg *rest.Config
-		err error
-	)
-	if cc.kubeconfig == "" && cc.endpoint == "" {
-		cfg, err = rest.InClusterConfig()
-		if err != nil {
-			return nil, fmt.Errorf("no kubeconfig or endpoint given and not running in a cluster: %w", err)
-		}
-	} else {
-		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: cc.kubeconfig}
-		overrides := &clientcmd.ConfigOverrides{CurrentContext: cc.context}
-		overrides.ClusterInfo.Server = cc.endpoint
-		cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
-		if err != nil {
-			return nil, fmt.Errorf("loading the client config: %w", err)
-		}
-	}
-	cfg.ContentType = "application/vnd.kubernetes.protobuf"
-	cfg.UserAgent = fmt.Sprintf("%s/%s headless (%s/%s)", coremain.CoreName, coremain.CoreVersion, runtime.GOOS, runtime.GOARCH)
-	return cfg, nil
-}
-
 // parse reads the headless stanza of a server block.
 func parse(c *caddy.Controller) (*Headless, clientConfig, error) {
 	var cc clientConfig
@@ -131,23 +94,8 @@ func parse(c *caddy.Controller) (*Headless, clientConfig, error) {
 
 func (h *Headless) parseOption(c *caddy.Controller, opt string, args []string, cc *clientConfig) error {
 	switch opt {
-	case "kubeconfig":
-		if len(args) < 1 || len(args) > 2 {
-			return c.Errf("kubeconfig needs a file and an optional context, got %d arguments", len(args))
-		}
-		cc.kubeconfig = args[0]
-		if len(args) == 2 {
-			cc.context = args[1]
-		}
-	case "endpoint":
-		if len(args) != 1 {
-			return c.Errf("endpoint needs exactly one URL, got %d arguments", len(args))
-		}
-		u, err := url.Parse(args[0])
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return c.Errf("endpoint %q is not an http or https URL", args[0])
-		}
-		cc.endpoint = args[0]
+	case "kubeconfig", "endpoint", "tls", "apiserver_qps", "apiserver_burst", "apiserver_max_inflight":
+		return cc.parseOption(c, opt, args)
 	case "namespaces":
 		if len(args) == 0 {
 			return c.Errf("namespaces needs at least one namespace")

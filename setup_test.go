@@ -56,6 +56,16 @@ func TestParse(t *testing.T) {
 			want(t, "ttl", h.ttl, uint32(0))
 			want(t, "startup_timeout", h.startupTimeout, time.Duration(0))
 		}},
+		{input: `headless {
+			endpoint https://10.0.0.1:6443
+			tls /etc/k8s/client.crt /etc/k8s/client.key /etc/k8s/ca.crt
+			apiserver_qps 50.5
+			apiserver_burst 100
+			apiserver_max_inflight 8
+		}`, check: func(t *testing.T, h *Headless, cc clientConfig) {
+			want(t, "client config", cc, clientConfig{endpoint: "https://10.0.0.1:6443",
+				cert: "/etc/k8s/client.crt", key: "/etc/k8s/client.key", ca: "/etc/k8s/ca.crt", qps: 50.5, burst: 100, maxInflight: 8})
+		}},
 		{input: "headless {\nttl 3600\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { want(t, "ttl", h.ttl, uint32(3600)) }},
 
 		// Errors, each naming its option.
@@ -71,6 +81,14 @@ func TestParse(t *testing.T) {
 		{input: "headless {\nendpoint 127.0.0.1:6443\n}", wantErr: "is not an http or https URL"},
 		{input: "headless {\nendpoint ftp://host\n}", wantErr: "is not an http or https URL"},
 		{input: "headless {\nendpoint https://\n}", wantErr: "is not an http or https URL"},
+		{input: "headless {\ntls a b\n}", wantErr: "tls needs a certificate"},
+		{input: "headless {\napiserver_qps\n}", wantErr: "apiserver_qps needs exactly one value"},
+		{input: "headless {\napiserver_qps -1\n}", wantErr: "apiserver_qps must be"},
+		{input: "headless {\napiserver_qps fast\n}", wantErr: "apiserver_qps must be"},
+		{input: "headless {\napiserver_burst 1.5\n}", wantErr: "apiserver_burst must be"},
+		{input: "headless {\napiserver_burst -3\n}", wantErr: "apiserver_burst must be"},
+		{input: "headless {\napiserver_max_inflight\n}", wantErr: "apiserver_max_inflight needs exactly one value"},
+		{input: "headless {\napiserver_max_inflight many\n}", wantErr: "apiserver_max_inflight must be"},
 		{input: "headless {\nnamespaces\n}", wantErr: "namespaces needs at least one"},
 		{input: "headless {\nnamespaces Bad_NS\n}", wantErr: `namespaces: "Bad_NS" is not a namespace name`},
 		{input: "headless {\nlabels\n}", wantErr: "labels needs a label selector"},
