@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -278,13 +279,13 @@ func TestResyncKeepsSlice(t *testing.T) {
 // API servers before v1.31 reject the spec.clusterIP field selector.
 func TestServiceFieldSelectorFallback(t *testing.T) {
 	client := fake.NewClientset(cluster()...)
-	var rejected, unfiltered bool
+	var rejected, unfiltered atomic.Bool // set by the reactors' goroutines
 	reject := func(fields string) error {
 		if fields != "" {
-			rejected = true
+			rejected.Store(true)
 			return apierrors.NewBadRequest(`Unable to find "/v1, Resource=services" that match label selector "", field selector "spec.clusterIP=None": field label not supported: spec.clusterIP`)
 		}
-		unfiltered = true
+		unfiltered.Store(true)
 		return nil
 	}
 	client.PrependReactor("list", "services", func(a k8stesting.Action) (bool, runtime.Object, error) {
@@ -300,8 +301,8 @@ func TestServiceFieldSelectorFallback(t *testing.T) {
 		return false, nil, nil
 	})
 	h := startHeadless(t, client, []string{"cluster.local."}, defaultStartupTimeout)
-	if !h.Ready() || !rejected || !unfiltered {
-		t.Fatalf("ready %v, field selector rejected %v, then listed without it %v", h.Ready(), rejected, unfiltered)
+	if !h.Ready() || !rejected.Load() || !unfiltered.Load() {
+		t.Fatalf("ready %v, field selector rejected %v, then listed without it %v", h.Ready(), rejected.Load(), unfiltered.Load())
 	}
 	runCases(t, h, []test.Case{
 		{Qname: "mysql-1.mysql.default.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("mysql-1.mysql.default.svc.cluster.local. 5 IN A 10.1.0.11")}},
