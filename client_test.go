@@ -90,4 +90,3 @@ func TestMaxInflight(t *testing.T) {
 		t.Errorf("at most %d requests in flight, want 2", p)
 	}
 }
-
