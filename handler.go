@@ -160,63 +160,47 @@ func (h *Headless) reverse(m *dns.Msg, q query, name string) result {
 // forwardName answers a name below a forward zone; rel is the lower-case
 // name without the zone and without a trailing dot.
 func (h *Headless) forwardName(m *dns.Msg, q query, rel string) result {
-	switch rel {
-	case "dns-version":
+	name := parseName(rel)
+	switch name.kind {
+	case nameInvalid:
+		return noSuchName
+	case nameDNSVersion:
 		if q.qtype == dns.TypeTXT {
 			m.Answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: q.qname, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 28800}, Txt: []string{DNSSchemaVersion}}}
 		}
 		return answered
-	case "ns.dns":
+	case nameNS:
 		ns := h.ns.Load()
 		m.Answer = h.addressRRs(m, q, ns.v4, ns.v6)
 		return answered
-	case "dns", "svc":
-		return answered // empty non-terminals
+	case nameFixedENT:
+		return answered
+	case nameNamespace:
+		return found(h.model.hasNamespace(name.namespace))
 	}
 
-	// <svc>.<ns>.svc, then up to two more labels on the left.
-	rest, ok := strings.CutSuffix(rel, ".svc")
-	if !ok {
-		return noSuchName
-	}
-	left, namespace := cutLast(rest)
-	if left == "" {
-		return found(h.model.hasNamespace(namespace))
-	}
-	left, _ = cutLast(left)
-	key := rest[len(left):]
-	if left != "" {
-		key = key[1:] // the dot before the service label
-	}
-	recs := h.model.service(key)
+	recs := h.model.service(name.service)
 	if recs == nil {
 		return notFound
 	}
-	if left == "" {
+	switch name.kind {
+	case nameService:
 		h.serviceAnswer(m, q, recs)
-		return fromModel
-	}
-
-	outer, label := cutLast(left)
-	if outer == "" {
-		if strings.HasPrefix(label, "_") {
-			return found(recs.hasProtocol(label))
-		}
-		ep, ok := recs.endpoint(label)
+	case nameProtocol:
+		return found(recs.hasProtocol(name.label))
+	case nameEndpoint:
+		ep, ok := recs.endpoint(name.label)
 		if !ok {
 			return notFound
 		}
 		h.endpointAnswer(m, q, recs, ep)
-		return fromModel
-	}
-	if strings.IndexByte(outer, '.') >= 0 || !strings.HasPrefix(outer, "_") || !strings.HasPrefix(label, "_") {
-		return notFound
-	}
-	if !recs.hasPort(left) {
-		return notFound
-	}
-	if q.qtype == dns.TypeSRV {
-		h.srvAnswer(m, q, recs, 0, len(recs.endpoints), left)
+	case namePort:
+		if !recs.hasPort(name.label) {
+			return notFound
+		}
+		if q.qtype == dns.TypeSRV {
+			h.srvAnswer(m, q, recs, 0, len(recs.endpoints), name.label)
+		}
 	}
 	return fromModel
 }
@@ -238,13 +222,4 @@ func (h *Headless) endpointAnswer(m *dns.Msg, q query, r *serviceRecords, ep int
 	}
 	v4, v6 := r.addresses(ep)
 	m.Answer = h.addressRRs(m, q, v4, v6)
-}
-
-// cutLast splits off the last label of a dotted name.
-func cutLast(s string) (rest, label string) {
-	i := strings.LastIndexByte(s, '.')
-	if i < 0 {
-		return "", s
-	}
-	return s[:i], s[i+1:]
 }

@@ -1,0 +1,93 @@
+package headless
+
+import "strings"
+
+// nameKind is the shape of a name below a forward zone.
+type nameKind int
+
+// The shapes, written relative to the zone:
+const (
+	// nameInvalid: no name of ours can have this shape.
+	nameInvalid nameKind = iota
+	// nameDNSVersion: dns-version (TXT: the schema version).
+	nameDNSVersion
+	// nameNS: ns.dns (the name server's addresses).
+	nameNS
+	// nameFixedENT: dns and svc, empty non-terminals whatever is served.
+	nameFixedENT
+	// nameNamespace: <ns>.svc, an empty non-terminal when the namespace
+	// has a served Service.
+	nameNamespace
+	// nameService: <svc>.<ns>.svc.
+	nameService
+	// nameEndpoint: <endpoint>.<svc>.<ns>.svc.
+	nameEndpoint
+	// nameProtocol: _<proto>.<svc>.<ns>.svc, an empty non-terminal when a
+	// named port uses the protocol.
+	nameProtocol
+	// namePort: _<port>._<proto>.<svc>.<ns>.svc.
+	namePort
+)
+
+// parsedName is a name below a forward zone taken apart. Its strings are
+// parts of the name parsed, so parsing allocates nothing.
+type parsedName struct {
+	kind      nameKind
+	namespace string
+	// service is the model's key of the Service, "<svc>.<ns>".
+	service string
+	// label is the endpoint label for nameEndpoint, "_<proto>" for
+	// nameProtocol, and "_<port>._<proto>" for namePort.
+	label string
+}
+
+// parseName reads rel, a lower-case name without its zone and without the
+// trailing dot, as one of the shapes above.
+func parseName(rel string) parsedName {
+	switch rel {
+	case "dns-version":
+		return parsedName{kind: nameDNSVersion}
+	case "ns.dns":
+		return parsedName{kind: nameNS}
+	case "dns", "svc":
+		return parsedName{kind: nameFixedENT}
+	}
+	rest, ok := strings.CutSuffix(rel, ".svc")
+	if !ok || rest == "" || rest[0] == '.' || strings.Contains(rest, "..") {
+		return parsedName{} // no name has empty labels
+	}
+	left, namespace := cutLast(rest)
+	if left == "" {
+		return parsedName{kind: nameNamespace, namespace: namespace}
+	}
+	outer, _ := cutLast(left)
+	p := parsedName{namespace: namespace, service: rest[len(outer):]}
+	if outer != "" {
+		p.service = p.service[1:] // the dot before the service label
+	}
+	if outer == "" {
+		p.kind = nameService
+		return p
+	}
+	first, label := cutLast(outer)
+	switch {
+	case first == "" && strings.HasPrefix(label, "_"):
+		p.kind, p.label = nameProtocol, label
+	case first == "":
+		p.kind, p.label = nameEndpoint, label
+	case strings.IndexByte(first, '.') < 0 && strings.HasPrefix(first, "_") && strings.HasPrefix(label, "_"):
+		p.kind, p.label = namePort, outer
+	default:
+		return parsedName{}
+	}
+	return p
+}
+
+// cutLast splits off the last label of a dotted name.
+func cutLast(s string) (rest, label string) {
+	i := strings.LastIndexByte(s, '.')
+	if i < 0 {
+		return "", s
+	}
+	return s[:i], s[i+1:]
+}
