@@ -25,11 +25,14 @@ type Headless struct {
 	Zones []string
 	Fall  fall.F
 
-	ttl              uint32
-	startupTimeout   time.Duration
-	namespaces       []string
-	selector         labels.Selector
-	endpointPodNames bool
+	ttl            uint32
+	startupTimeout time.Duration
+	namespaces     []string
+	selector       labels.Selector
+	// namespaceSelector is namespace_labels: only matching namespaces are
+	// served.
+	namespaceSelector labels.Selector
+	endpointPodNames  bool
 	// ns holds the addresses published for ns.dns.<zone>; local are the
 	// server's own addresses, the fallback; inCluster says whether the
 	// in-cluster config is used, and so whether to look for the Service
@@ -92,7 +95,12 @@ func (h *Headless) Ready() bool { return h.synced.Load() }
 // the model to be complete. Until it is, names in the model and names not
 // found answer SERVFAIL (or go to the next plugin with fallthrough).
 func (h *Headless) OnStartup() error {
-	w, err := newWatcher(h.client, h.namespaces, h.selector, h.endpointPodNames, h.model)
+	w, err := newWatcher(h.client, watchOptions{
+		namespaces:        h.namespaces,
+		selector:          h.selector,
+		namespaceSelector: h.namespaceSelector,
+		podNames:          h.endpointPodNames,
+	}, h.model)
 	if err != nil {
 		return plugin.Error(pluginName, err)
 	}

@@ -56,6 +56,8 @@ type watcher struct {
 	pending pendingChanges
 
 	registrations []cache.ResourceEventHandlerRegistration
+	// namespaces is set with namespace_labels.
+	namespaces *namespaceWatch
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -70,7 +72,17 @@ type scope struct {
 	index [2]sliceIndex
 }
 
-func newWatcher(client kubernetes.Interface, namespaces []string, selector labels.Selector, podNames bool, m *model) (*watcher, error) {
+// watchOptions say what the watcher watches.
+type watchOptions struct {
+	namespaces []string        // namespaces; all when empty
+	selector   labels.Selector // labels
+	// namespaceSelector is namespace_labels; nil for every namespace.
+	namespaceSelector labels.Selector
+	podNames          bool // endpoint_pod_names
+}
+
+func newWatcher(client kubernetes.Interface, opts watchOptions, m *model) (*watcher, error) {
+	namespaces, selector, podNames := opts.namespaces, opts.selector, opts.podNames
 	if selector == nil {
 		selector = labels.Everything()
 	}
@@ -104,6 +116,19 @@ func newWatcher(client kubernetes.Interface, namespaces []string, selector label
 	}
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
+	}
+	if opts.namespaceSelector != nil {
+		w.namespaces = newNamespaceWatch(client, opts.namespaceSelector)
+		if err := w.namespaces.informer.SetTransform(w.namespaces.transform); err != nil {
+			return nil, err
+		}
+		if err := w.handle(w.namespaces.informer, cache.ResourceEventHandlerDetailedFuncs{
+			AddFunc:    func(obj any, _ bool) { w.namespaceChanged(nil, obj) },
+			UpdateFunc: w.namespaceChanged,
+			DeleteFunc: func(obj any) { w.namespaceChanged(obj, nil) },
+		}); err != nil {
+			return nil, err
+		}
 	}
 	for _, ns := range namespaces {
 		sc := &scope{services: newServiceInformer(client, ns, selector.String())}
@@ -158,6 +183,9 @@ func (w *watcher) start() {
 		for _, inf := range sc.informers() {
 			w.wg.Go(func() { inf.RunWithContext(w.ctx) })
 		}
+	}
+	if w.namespaces != nil {
+		w.wg.Go(func() { w.namespaces.informer.RunWithContext(w.ctx) })
 	}
 	for range rebuildWorkers {
 		w.wg.Go(w.work)
@@ -283,7 +311,7 @@ func (w *watcher) rebuild(key string) {
 		svc  *service
 		from []*endpointSlice
 	)
-	if obj, ok, _ := sc.services.GetIndexer().GetByKey(key); ok {
+	if obj, ok, _ := sc.services.GetIndexer().GetByKey(key); ok && (w.namespaces == nil || w.namespaces.exposed(namespace)) {
 		if s, _ := obj.(*service); s != nil && s.headless {
 			svc = s
 			from = merged(key, sc.index[:]...)

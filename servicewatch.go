@@ -39,7 +39,7 @@ func newServiceInformer(client kubernetes.Interface, namespace, labelSelector st
 			WatchFuncWithContext: lw.watch,
 		}, client),
 		&v1.Service{},
-		cache.SharedIndexInformerOptions{},
+		cache.SharedIndexInformerOptions{Indexers: cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}},
 	)
 }
 

@@ -86,6 +86,9 @@ func parse(c *caddy.Controller) (*Headless, clientConfig, error) {
 			}
 		}
 	}
+	if len(h.namespaces) > 0 && h.namespaceSelector != nil {
+		return nil, cc, c.Errf("namespaces and namespace_labels cannot both be set")
+	}
 	if err := h.setZones(); err != nil {
 		return nil, cc, err
 	}
@@ -117,6 +120,15 @@ func (h *Headless) parseOption(c *caddy.Controller, opt string, args []string, c
 			return c.Errf("labels: invalid selector %q: %v", strings.Join(args, " "), err)
 		}
 		h.selector = sel
+	case "namespace_labels":
+		if len(args) == 0 {
+			return c.Errf("namespace_labels needs a label selector")
+		}
+		sel, err := labels.Parse(strings.Join(args, " "))
+		if err != nil {
+			return c.Errf("namespace_labels: invalid selector %q: %v", strings.Join(args, " "), err)
+		}
+		h.namespaceSelector = sel
 	case "endpoint_pod_names":
 		if len(args) != 0 {
 			return c.Errf("endpoint_pod_names takes no arguments")

@@ -66,6 +66,9 @@ func TestParse(t *testing.T) {
 			want(t, "client config", cc, clientConfig{endpoint: "https://10.0.0.1:6443",
 				cert: "/etc/k8s/client.crt", key: "/etc/k8s/client.key", ca: "/etc/k8s/ca.crt", qps: 50.5, burst: 100, maxInflight: 8})
 		}},
+		{input: "headless {\nnamespace_labels team in (a, b)\n}", check: func(t *testing.T, h *Headless, _ clientConfig) {
+			want(t, "namespace_labels", h.namespaceSelector.String(), "team in (a,b)")
+		}},
 		{input: "headless {\nttl 3600\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { want(t, "ttl", h.ttl, uint32(3600)) }},
 
 		// Errors, each naming its option.
@@ -82,6 +85,9 @@ func TestParse(t *testing.T) {
 		{input: "headless {\nendpoint ftp://host\n}", wantErr: "is not an http or https URL"},
 		{input: "headless {\nendpoint https://\n}", wantErr: "is not an http or https URL"},
 		{input: "headless {\ntls a b\n}", wantErr: "tls needs a certificate"},
+		{input: "headless {\nnamespace_labels\n}", wantErr: "namespace_labels needs a label selector"},
+		{input: "headless {\nnamespace_labels a=(b\n}", wantErr: "namespace_labels: invalid selector"},
+		{input: "headless {\nnamespaces a\nnamespace_labels a=b\n}", wantErr: "namespaces and namespace_labels cannot both be set"},
 		{input: "headless {\napiserver_qps\n}", wantErr: "apiserver_qps needs exactly one value"},
 		{input: "headless {\napiserver_qps -1\n}", wantErr: "apiserver_qps must be"},
 		{input: "headless {\napiserver_qps fast\n}", wantErr: "apiserver_qps must be"},

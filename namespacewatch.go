@@ -1,0 +1,82 @@
+package headless
+
+import (
+	"fmt"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	corev1informers "k8s.io/client-go/informers/core/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+)
+
+// namespace is the reduced form of a v1.Namespace: whether its labels
+// match namespace_labels.
+type namespace struct {
+	objectMeta
+	exposed bool
+}
+
+func (n *namespace) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+
+// DeepCopyObject returns n: reduced objects are never modified.
+func (n *namespace) DeepCopyObject() runtime.Object { return n }
+
+// namespaceWatch serves namespace_labels: it watches Namespaces, reduced to
+// whether they match, and has the Services of a namespace rebuilt when that
+// changes.
+type namespaceWatch struct {
+	selector labels.Selector
+	informer cache.SharedIndexInformer
+}
+
+func newNamespaceWatch(client kubernetes.Interface, selector labels.Selector) *namespaceWatch {
+	return &namespaceWatch{selector: selector, informer: corev1informers.NewNamespaceInformer(client, 0, nil)}
+}
+
+// transform reduces a Namespace to its name and whether it matches.
+func (n *namespaceWatch) transform(obj any) (any, error) {
+	switch ns := obj.(type) {
+	case *namespace:
+		return ns, nil
+	case *v1.Namespace:
+		return &namespace{objectMeta: reduceMeta(&ns.ObjectMeta), exposed: n.selector.Matches(labels.Set(ns.Labels))}, nil
+	}
+	return nil, fmt.Errorf("headless: unexpected object %T in the Namespace informer", obj)
+}
+
+// exposed tells whether name matches namespace_labels.
+func (n *namespaceWatch) exposed(name string) bool {
+	obj, ok, _ := n.informer.GetStore().GetByKey(name)
+	ns, _ := obj.(*namespace)
+	return ok && ns != nil && ns.exposed
+}
+
+// namespaceChanged queues every Service of a namespace whose match changed
+// (old is nil for an add, cur for a delete).
+func (w *watcher) namespaceChanged(old, cur any) {
+	o, _ := unwrap(old).(*namespace)
+	c, _ := unwrap(cur).(*namespace)
+	if o != nil && c != nil && o.exposed == c.exposed {
+		return
+	}
+	ns := c
+	if ns == nil {
+		ns = o
+	}
+	if ns == nil {
+		return
+	}
+	sc := w.scopeOf(ns.name)
+	if sc == nil {
+		return
+	}
+	keys, _ := sc.services.GetIndexer().IndexKeys(cache.NamespaceIndex, ns.name)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, key := range keys {
+		w.markLocked(key, 0)
+	}
+}
