@@ -111,24 +111,19 @@ func (h *Headless) parseOption(c *caddy.Controller, opt string, args []string, c
 				h.namespaces = append(h.namespaces, ns)
 			}
 		}
-	case "labels":
+	case "labels", "namespace_labels":
 		if len(args) == 0 {
-			return c.Errf("labels needs a label selector")
+			return c.Errf("%s needs a label selector", opt)
 		}
 		sel, err := labels.Parse(strings.Join(args, " "))
 		if err != nil {
-			return c.Errf("labels: invalid selector %q: %v", strings.Join(args, " "), err)
+			return c.Errf("%s: invalid selector %q: %v", opt, strings.Join(args, " "), err)
 		}
-		h.selector = sel
-	case "namespace_labels":
-		if len(args) == 0 {
-			return c.Errf("namespace_labels needs a label selector")
+		if opt == "labels" {
+			h.selector = sel
+		} else {
+			h.namespaceSelector = sel
 		}
-		sel, err := labels.Parse(strings.Join(args, " "))
-		if err != nil {
-			return c.Errf("namespace_labels: invalid selector %q: %v", strings.Join(args, " "), err)
-		}
-		h.namespaceSelector = sel
 	case "endpoint_pod_names":
 		if len(args) != 0 {
 			return c.Errf("endpoint_pod_names takes no arguments")
