@@ -37,7 +37,7 @@ func benchSlice(s, endpoints int) *endpointSlice {
 	}
 	name := fmt.Sprintf("svc-%d", s)
 	return reduceSlice(controllerSlice("bench", name, name+"-abcde", true, discovery.AddressTypeIPv4,
-		[]discovery.EndpointPort{tcpPort("http", 80), tcpPort("metrics", 9090)}, eps...), false)
+		[]discovery.EndpointPort{tcpPort("http", 80), tcpPort("metrics", 9090)}, eps...), reduceOptions{})
 }
 
 // discard is a ResponseWriter that drops replies, so a benchmark measures
@@ -131,7 +131,7 @@ func BenchmarkModelMemory(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		m := newModel()
+		m := newModel(true)
 		kept := make([]*endpointSlice, services)
 		for s := range services {
 			kept[s] = benchSlice(s, endpoints)
@@ -172,9 +172,9 @@ func BenchmarkSyncHugeService(b *testing.B) {
 func BenchmarkRebuildHugeService(b *testing.B) {
 	var slices []*endpointSlice
 	for _, obj := range hugeService(300, 100)[1:] {
-		slices = append(slices, reduceSlice(obj.(*discovery.EndpointSlice), false))
+		slices = append(slices, reduceSlice(obj.(*discovery.EndpointSlice), reduceOptions{}))
 	}
-	m := newModel()
+	m := newModel(true)
 	b.ReportAllocs()
 	for b.Loop() {
 		m.set("default", "huge", buildRecords("default", "huge", slices))

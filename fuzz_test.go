@@ -42,7 +42,7 @@ func loadedHeadless() *Headless {
 				s, _ := transformService(o)
 				services[o.Namespace+"/"+o.Name] = s.(*service).headless
 			case *discovery.EndpointSlice:
-				s := reduceSlice(o, false)
+				s := reduceSlice(o, reduceOptions{})
 				bySvc[serviceOf(s)] = append(bySvc[serviceOf(s)], s)
 			}
 		}
@@ -140,7 +140,7 @@ func FuzzReduceSlice(f *testing.F) {
 			return
 		}
 		in.Namespace, in.Name = "ns", "s"
-		obj, err := (&watcher{podNames: podNames}).transformSlice(&in)
+		obj, err := (&watcher{reduce: reduceOptions{podNames: podNames, zonal: true}}).transformSlice(&in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,6 +151,9 @@ func FuzzReduceSlice(f *testing.F) {
 		}
 		if len(s.addrs) != size*s.len() || (s.len() > 0 && int(s.ends[s.len()-1]) != len(s.labels)) {
 			t.Fatalf("inconsistent slice: %d address bytes, %d entries, %d label bytes", len(s.addrs), s.len(), len(s.labels))
+		}
+		if s.zoneOf != nil && len(s.zoneOf) != s.len() {
+			t.Fatalf("%d zones for %d entries", len(s.zoneOf), s.len())
 		}
 		r := buildRecords("ns", "s", []*endpointSlice{s})
 		if r == nil {
@@ -171,6 +174,16 @@ func FuzzReduceSlice(f *testing.F) {
 					t.Fatalf("port %d served", p.number)
 				}
 			}
+		}
+		zoned := 0
+		for zone, in := range r.scopes.zoneRecords() {
+			zoned += len(in.v4)/4 + len(in.v6)/16
+			if zone == "" || in.scopes != nil {
+				t.Fatalf("zone %q records are not plain", zone)
+			}
+		}
+		if zoned > len(r.v4)/4+len(r.v6)/16 {
+			t.Fatalf("%d addresses in zones of %d", zoned, len(r.v4)/4+len(r.v6)/16)
 		}
 		if _, ok := dns.IsDomainName(fmt.Sprintf("%s.s.ns.svc.cluster.local.", r.endpoints[0].label)); !ok {
 			t.Fatalf("invalid name from label %q", r.endpoints[0].label)

@@ -46,7 +46,7 @@ func (h *Headless) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 	case info.reverse || (zone == "." && isReverseName(name)):
 		res = h.reverse(m, q, name)
 	default:
-		res = h.forwardName(m, q, rel)
+		res = h.forwardName(m, q, rel, info)
 	}
 
 	if (res == notFound || res == fromModel) && !h.synced.Load() {
@@ -157,10 +157,10 @@ func (h *Headless) reverse(m *dns.Msg, q query, name string) result {
 	return fromModel
 }
 
-// forwardName answers a name below a forward zone; rel is the lower-case
+// forwardName answers a name below forward zone z; rel is the lower-case
 // name without the zone and without a trailing dot.
-func (h *Headless) forwardName(m *dns.Msg, q query, rel string) result {
-	name := parseName(rel)
+func (h *Headless) forwardName(m *dns.Msg, q query, rel string, z *zoneInfo) result {
+	name := parseName(rel, z.syntax)
 	switch name.kind {
 	case nameInvalid:
 		return noSuchName
@@ -176,10 +176,10 @@ func (h *Headless) forwardName(m *dns.Msg, q query, rel string) result {
 	case nameFixedENT:
 		return answered
 	case nameNamespace:
-		return found(h.model.hasNamespace(name.namespace))
+		return found(z.model.hasNamespace(name.namespace))
 	}
 
-	recs := h.model.service(name.service)
+	recs := z.model.service(name.service)
 	if recs == nil {
 		return notFound
 	}
@@ -200,6 +200,18 @@ func (h *Headless) forwardName(m *dns.Msg, q query, rel string) result {
 		}
 		if q.qtype == dns.TypeSRV {
 			h.srvAnswer(m, q, recs, 0, len(recs.endpoints), name.label)
+		}
+	case nameCluster:
+		return found(recs.hasCluster(name.label))
+	case nameZonal:
+		// pin: the zone's endpoints, NODATA when it has none; prefer:
+		// every endpoint then.
+		in := recs.inZone(name.label)
+		if in == nil && name.prefer {
+			in = recs
+		}
+		if in != nil {
+			h.serviceAnswer(m, q, in)
 		}
 	}
 	return fromModel

@@ -264,13 +264,13 @@ var ip6SOA = test.SOA("ip6.arpa. 5 IN SOA ns.dns.ip6.arpa. hostmaster.ip6.arpa. 
 // A resync delivers an update whose old and new object are the same.
 func TestResyncKeepsSlice(t *testing.T) {
 	h, _ := newTestHeadless(t, cluster())
-	sc := h.watcher.scopeOf("default")
+	sc := h.watchers[0].scopeOf("default")
 	obj, ok, err := sc.slices[0].GetStore().GetByKey("default/mysql-abc")
 	if !ok || err != nil {
 		t.Fatalf("mysql-abc not in the store: %v", err)
 	}
-	h.watcher.sliceChanged(sc, 0, obj, obj, true)
-	h.watcher.rebuild("default/mysql")
+	h.watchers[0].sliceChanged(sc, 0, obj, obj, true)
+	h.watchers[0].rebuild("default/mysql")
 	runCases(t, h, []test.Case{{Qname: "mysql-0.mysql.default.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{
 		test.A("mysql-0.mysql.default.svc.cluster.local. 5 IN A 10.1.0.10"),
 	}}})

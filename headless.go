@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+	mcsclient "sigs.k8s.io/mcs-api/pkg/client/clientset/versioned"
 )
 
 const pluginName = "headless"
@@ -33,6 +34,10 @@ type Headless struct {
 	// served.
 	namespaceSelector labels.Selector
 	endpointPodNames  bool
+	zonal             bool
+	// multicluster are the multicluster zones, which serve ServiceImports
+	// from imports, the mcs-api client, and mcModel.
+	multicluster []string
 	// ns holds the addresses published for ns.dns.<zone>; local are the
 	// server's own addresses, the fallback; inCluster says whether the
 	// in-cluster config is used, and so whether to look for the Service
@@ -46,18 +51,25 @@ type Headless struct {
 	zones   []zoneInfo
 	forward []string
 
-	client  kubernetes.Interface
-	model   *model
-	watcher *watcher
-	synced  atomic.Bool
+	client   kubernetes.Interface
+	imports  mcsclient.Interface
+	model    *model
+	mcModel  *model
+	watchers []*watcher
+	synced   atomic.Bool
 }
 
 // zoneInfo is what answers need to know of one configured zone.
 type zoneInfo struct {
 	name    string
 	reverse bool
-	ns      string
-	mbox    string
+	// syntax is how names in the zone read: multicluster or not, zonal
+	// names or not.
+	syntax nameSyntax
+	// model answers the zone's Service names.
+	model *model
+	ns    string
+	mbox  string
 }
 
 // New returns a Headless for zones with the defaults of every option. Its
@@ -68,7 +80,8 @@ func New(zones []string) *Headless {
 		Zones:          zones,
 		ttl:            defaultTTL,
 		startupTimeout: defaultStartupTimeout,
-		model:          newModel(),
+		model:          newModel(true),
+		mcModel:        newModel(false),
 	}
 	h.ns.Store(&nsAddrs{})
 	return h
@@ -95,26 +108,19 @@ func (h *Headless) Ready() bool { return h.synced.Load() }
 // the model to be complete. Until it is, names in the model and names not
 // found answer SERVFAIL (or go to the next plugin with fallthrough).
 func (h *Headless) OnStartup() error {
-	w, err := newWatcher(h.client, watchOptions{
-		namespaces:        h.namespaces,
-		selector:          h.selector,
-		namespaceSelector: h.namespaceSelector,
-		podNames:          h.endpointPodNames,
-	}, h.model)
-	if err != nil {
+	if err := h.startWatchers(); err != nil {
+		h.stopWatchers()
 		return plugin.Error(pluginName, err)
 	}
-	h.watcher = w
-	w.start()
 	if namespace := podNamespace(); h.inCluster && namespace != "" {
 		h.serviceNS = newServiceNS(h.client, namespace, h.local, *h.ns.Load(), func(a nsAddrs) { h.ns.Store(&a) })
-		h.serviceNS.start(w.logger)
+		h.serviceNS.start(h.watchers[0].logger)
 	}
 
 	synced := make(chan struct{})
 	go func() {
-		// Returns false only when the watcher stops first.
-		if cache.WaitForCacheSync(w.stopped(), w.hasSynced) {
+		// Returns false only when the watchers stop first.
+		if cache.WaitForCacheSync(h.watchers[0].stopped(), h.watchersSynced) {
 			h.synced.Store(true)
 			log.Infof("synced: serving %d headless Services with ready endpoints", h.model.count())
 		}
@@ -128,11 +134,61 @@ func (h *Headless) OnStartup() error {
 	return nil
 }
 
+// startWatchers starts the watcher of the cluster's Services and, with
+// multicluster, the one of ServiceImports.
+func (h *Headless) startWatchers() error {
+	opts := watchOptions{
+		namespaces: h.namespaces,
+		selector:   h.selector,
+		podNames:   h.endpointPodNames,
+		zonal:      h.zonal,
+	}
+	if h.namespaceSelector != nil {
+		nw, err := newNamespaceWatch(h.client, h.namespaceSelector)
+		if err != nil {
+			return err
+		}
+		opts.namespaceWatch = nw
+	}
+	w, err := newWatcher(h.client, opts, h.model)
+	if err != nil {
+		return err
+	}
+	h.watchers = []*watcher{w}
+	if len(h.multicluster) > 0 {
+		opts.zonal = false // zonal names are not defined in multicluster zones
+		opts.serviceImports = h.imports
+		mw, err := newWatcher(h.client, opts, h.mcModel)
+		if err != nil {
+			return err
+		}
+		h.watchers = append(h.watchers, mw)
+	}
+	for _, w := range h.watchers {
+		w.start()
+	}
+	return nil
+}
+
+// watchersSynced tells whether every watcher's model is complete.
+func (h *Headless) watchersSynced() bool {
+	for _, w := range h.watchers {
+		if !w.hasSynced() {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Headless) stopWatchers() {
+	for _, w := range h.watchers {
+		w.stop()
+	}
+}
+
 // OnShutdown stops the informers, so that a reload leaves none behind.
 func (h *Headless) OnShutdown() error {
-	if h.watcher != nil {
-		h.watcher.stop()
-	}
+	h.stopWatchers()
 	if h.serviceNS != nil {
 		h.serviceNS.stop()
 	}

@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
+	mcs "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
+	mcsclient "sigs.k8s.io/mcs-api/pkg/client/clientset/versioned"
 )
 
 // endpointSliceControllerName is the managed-by value of the slices that the
@@ -26,8 +28,8 @@ const endpointSliceControllerName = "endpointslice-controller.k8s.io"
 // Service does not hold up the others.
 const rebuildWorkers = 4
 
-// watcher keeps the model in step with the API server. It runs, for each
-// watched namespace (or once for all of them):
+// watcher keeps a model in step with the API server. For the cluster's own
+// Services it runs, for each watched namespace (or once for all of them):
 //   - a Service informer limited to spec.clusterIP=None (all Services on API
 //     servers older than v1.31, which reject that field selector);
 //   - an EndpointSlice informer for slices labelled service.kubernetes.io/headless,
@@ -40,23 +42,28 @@ const rebuildWorkers = 4
 // ClusterIP Service's controller-made slices. A slice whose labels move it
 // from one watch to the other is briefly held by both; rebuild merges them.
 //
+// For multicluster it runs instead a ServiceImport informer and one for the
+// slices labelled multicluster.kubernetes.io/service-name (mcwatch.go).
+//
 // Event handlers only update the slice indexes and queue the Services they
 // touch; workers rebuild each queued Service once however many events
 // arrived meanwhile (the queue never hands out one key to two workers), and
 // publish it to the model.
 type watcher struct {
-	model    *model
-	podNames bool // endpoint_pod_names
-	scopes   map[string]*scope
-	queue    workqueue.TypedInterface[string]
-	logger   logr.Logger
+	model  *model
+	reduce reduceOptions
+	// serviceLabel is the slice label that names its Service.
+	serviceLabel string
+	scopes       map[string]*scope
+	queue        workqueue.TypedInterface[string]
+	logger       logr.Logger
 
 	// mu guards the slice indexes and the pending changes.
 	mu      sync.Mutex
 	pending pendingChanges
 
 	registrations []cache.ResourceEventHandlerRegistration
-	// namespaces is set with namespace_labels.
+	// namespaces is set with namespace_labels; watchers share it.
 	namespaces *namespaceWatch
 
 	ctx    context.Context
@@ -67,25 +74,79 @@ type watcher struct {
 // scope is the informers of one namespace, or of all with key "".
 type scope struct {
 	services cache.SharedIndexInformer
-	slices   [2]cache.SharedIndexInformer
+	slices   []cache.SharedIndexInformer
 	// index holds each slice informer's slices by Service.
-	index [2]sliceIndex
+	index []sliceIndex
 }
 
 // watchOptions say what the watcher watches.
 type watchOptions struct {
 	namespaces []string        // namespaces; all when empty
 	selector   labels.Selector // labels
-	// namespaceSelector is namespace_labels; nil for every namespace.
-	namespaceSelector labels.Selector
-	podNames          bool // endpoint_pod_names
+	// namespaceWatch serves namespace_labels; nil for every namespace.
+	namespaceWatch *namespaceWatch
+	podNames       bool // endpoint_pod_names
+	zonal          bool
+	// serviceImports, when set, makes the watcher serve MCS ServiceImports
+	// instead of the cluster's Services.
+	serviceImports mcsclient.Interface
 }
 
 func newWatcher(client kubernetes.Interface, opts watchOptions, m *model) (*watcher, error) {
-	namespaces, selector, podNames := opts.namespaces, opts.selector, opts.podNames
+	selector := opts.selector
 	if selector == nil {
 		selector = labels.Everything()
 	}
+	w := &watcher{
+		model:        m,
+		reduce:       reduceOptions{podNames: opts.podNames, zonal: opts.zonal, multicluster: opts.serviceImports != nil},
+		serviceLabel: discovery.LabelServiceName,
+		scopes:       make(map[string]*scope),
+		queue:        workqueue.NewTyped[string](),
+		logger:       logr.New(klogSink{}),
+		pending:      newPendingChanges(),
+		namespaces:   opts.namespaceWatch,
+	}
+	if w.reduce.multicluster {
+		w.serviceLabel = mcs.LabelServiceName
+	}
+	namespaces := opts.namespaces
+	if len(namespaces) == 0 {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	if w.namespaces != nil {
+		if err := w.handle(w.namespaces.informer, cache.ResourceEventHandlerDetailedFuncs{
+			AddFunc:    func(obj any, _ bool) { w.namespaceChanged(nil, obj) },
+			UpdateFunc: w.namespaceChanged,
+			DeleteFunc: func(obj any) { w.namespaceChanged(obj, nil) },
+		}); err != nil {
+			return nil, err
+		}
+	}
+	for _, ns := range namespaces {
+		var (
+			sc  *scope
+			err error
+		)
+		if w.reduce.multicluster {
+			sc, err = newImportScope(opts.serviceImports, client, ns, selector)
+		} else {
+			sc, err = newServiceScope(client, ns, selector)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := w.watchScope(sc); err != nil {
+			return nil, err
+		}
+		w.scopes[ns] = sc
+	}
+	return w, nil
+}
+
+// newServiceScope returns the informers of the Services of namespace and
+// their slices.
+func newServiceScope(client kubernetes.Interface, namespace string, selector labels.Selector) (*scope, error) {
 	headlessLabel, err := labels.NewRequirement(v1.IsHeadlessService, selection.Exists, nil)
 	if err != nil {
 		return nil, err
@@ -98,69 +159,47 @@ func newWatcher(client kubernetes.Interface, opts watchOptions, m *model) (*watc
 	if err != nil {
 		return nil, err
 	}
-	var (
-		headlessSlices = selector.Add(*headlessLabel).String()
-		otherSlices    = selector.Add(*noHeadlessLabel, *notController).String()
-	)
-	withLabels := func(labelSelector string) func(*metav1.ListOptions) {
-		return func(o *metav1.ListOptions) { o.LabelSelector = labelSelector }
-	}
+	return &scope{
+		services: newServiceInformer(client, namespace, selector.String()),
+		slices: []cache.SharedIndexInformer{
+			newSliceInformer(client, namespace, selector.Add(*headlessLabel)),
+			newSliceInformer(client, namespace, selector.Add(*noHeadlessLabel, *notController)),
+		},
+	}, nil
+}
 
-	w := &watcher{
-		model:    m,
-		podNames: podNames,
-		scopes:   make(map[string]*scope),
-		queue:    workqueue.NewTyped[string](),
-		logger:   logr.New(klogSink{}),
-		pending:  newPendingChanges(),
-	}
-	if len(namespaces) == 0 {
-		namespaces = []string{metav1.NamespaceAll}
-	}
-	if opts.namespaceSelector != nil {
-		w.namespaces = newNamespaceWatch(client, opts.namespaceSelector)
-		if err := w.namespaces.informer.SetTransform(w.namespaces.transform); err != nil {
-			return nil, err
-		}
-		if err := w.handle(w.namespaces.informer, cache.ResourceEventHandlerDetailedFuncs{
-			AddFunc:    func(obj any, _ bool) { w.namespaceChanged(nil, obj) },
-			UpdateFunc: w.namespaceChanged,
-			DeleteFunc: func(obj any) { w.namespaceChanged(obj, nil) },
-		}); err != nil {
-			return nil, err
-		}
-	}
-	for _, ns := range namespaces {
-		sc := &scope{services: newServiceInformer(client, ns, selector.String())}
-		sc.slices[0] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, nil, withLabels(headlessSlices))
-		sc.slices[1] = discoveryinformers.NewFilteredEndpointSliceInformer(client, ns, 0, nil, withLabels(otherSlices))
-		sc.index = [2]sliceIndex{make(sliceIndex), make(sliceIndex)}
+func newSliceInformer(client kubernetes.Interface, namespace string, selector labels.Selector) cache.SharedIndexInformer {
+	return discoveryinformers.NewFilteredEndpointSliceInformer(client, namespace, 0, nil,
+		func(o *metav1.ListOptions) { o.LabelSelector = selector.String() })
+}
 
-		if err := sc.services.SetTransform(sc.transformService); err != nil {
-			return nil, err
-		}
-		if err := w.handle(sc.services, cache.ResourceEventHandlerDetailedFuncs{
-			AddFunc:    func(obj any, _ bool) { w.serviceChanged(nil, obj) },
-			UpdateFunc: w.serviceChanged,
-			DeleteFunc: func(obj any) { w.serviceChanged(obj, nil) },
-		}); err != nil {
-			return nil, err
-		}
-		for k, inf := range sc.slices {
-			if err := inf.SetTransform(w.transformSlice); err != nil {
-				return nil, err
-			}
-			if err := w.handle(inf, cache.ResourceEventHandlerDetailedFuncs{
-				AddFunc:    func(obj any, initial bool) { w.sliceChanged(sc, k, nil, obj, !initial) },
-				UpdateFunc: func(old, cur any) { w.sliceChanged(sc, k, old, cur, true) },
-				DeleteFunc: func(obj any) { w.sliceChanged(sc, k, obj, nil, false) },
-			}); err != nil {
-				return nil, err
-			}
-		}
-		w.scopes[ns] = sc
+// watchScope sets the transforms and event handlers of sc's informers.
+func (w *watcher) watchScope(sc *scope) error {
+	if err := sc.services.SetTransform(sc.transformService); err != nil {
+		return err
 	}
-	return w, nil
+	if err := w.handle(sc.services, cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc:    func(obj any, _ bool) { w.serviceChanged(nil, obj) },
+		UpdateFunc: w.serviceChanged,
+		DeleteFunc: func(obj any) { w.serviceChanged(obj, nil) },
+	}); err != nil {
+		return err
+	}
+	sc.index = make([]sliceIndex, len(sc.slices))
+	for k, inf := range sc.slices {
+		sc.index[k] = make(sliceIndex)
+		if err := inf.SetTransform(w.transformSlice); err != nil {
+			return err
+		}
+		if err := w.handle(inf, cache.ResourceEventHandlerDetailedFuncs{
+			AddFunc:    func(obj any, initial bool) { w.sliceChanged(sc, k, nil, obj, !initial) },
+			UpdateFunc: func(old, cur any) { w.sliceChanged(sc, k, old, cur, true) },
+			DeleteFunc: func(obj any) { w.sliceChanged(sc, k, obj, nil, false) },
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // handle adds h to inf and keeps its registration, whose HasSynced tells
@@ -185,7 +224,7 @@ func (w *watcher) start() {
 		}
 	}
 	if w.namespaces != nil {
-		w.wg.Go(func() { w.namespaces.informer.RunWithContext(w.ctx) })
+		w.namespaces.run(w.ctx, &w.wg)
 	}
 	for range rebuildWorkers {
 		w.wg.Go(w.work)
@@ -220,7 +259,7 @@ func (w *watcher) hasSynced() bool {
 }
 
 func (sc *scope) informers() []cache.SharedIndexInformer {
-	return []cache.SharedIndexInformer{sc.services, sc.slices[0], sc.slices[1]}
+	return append([]cache.SharedIndexInformer{sc.services}, sc.slices...)
 }
 
 func (w *watcher) scopeOf(namespace string) *scope {
@@ -314,7 +353,7 @@ func (w *watcher) rebuild(key string) {
 	if obj, ok, _ := sc.services.GetIndexer().GetByKey(key); ok && (w.namespaces == nil || w.namespaces.exposed(namespace)) {
 		if s, _ := obj.(*service); s != nil && s.headless {
 			svc = s
-			from = merged(key, sc.index[:]...)
+			from = merged(key, sc.index...)
 		}
 	}
 	w.mu.Unlock()
@@ -356,7 +395,7 @@ func (w *watcher) transformSlice(obj any) (any, error) {
 		if held := w.held(s); held != nil {
 			return held, nil
 		}
-		return reduceSlice(s, w.podNames), nil
+		return reduceSlice(s, w.reduce), nil
 	}
 	return nil, fmt.Errorf("headless: unexpected object %T in an EndpointSlice informer", obj)
 }
@@ -371,7 +410,7 @@ func (w *watcher) held(s *discovery.EndpointSlice) *endpointSlice {
 	if sc == nil {
 		return nil
 	}
-	key := s.Namespace + "/" + s.Labels[discovery.LabelServiceName]
+	key := s.Namespace + "/" + s.Labels[w.serviceLabel]
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, x := range sc.index {
@@ -384,12 +423,12 @@ func (w *watcher) held(s *discovery.EndpointSlice) *endpointSlice {
 	return nil
 }
 
-// transformService reduces a Service, or returns the one the store holds
-// at the same resource version.
+// transformService reduces a Service or ServiceImport, or returns the one
+// the store holds at the same resource version.
 func (sc *scope) transformService(obj any) (any, error) {
-	if s, ok := obj.(*v1.Service); ok && s.ResourceVersion != "" {
-		if held, ok, _ := sc.services.GetStore().GetByKey(s.Namespace + "/" + s.Name); ok {
-			if h, _ := held.(*service); h != nil && h.resourceVersion == s.ResourceVersion {
+	if o, ok := obj.(metav1.Object); ok && o.GetResourceVersion() != "" {
+		if held, ok, _ := sc.services.GetStore().GetByKey(o.GetNamespace() + "/" + o.GetName()); ok {
+			if h, _ := held.(*service); h != nil && h.resourceVersion == o.GetResourceVersion() {
 				return h, nil
 			}
 		}

@@ -20,13 +20,17 @@ type model struct {
 	ptr4       ptrIndex[[4]byte]
 	ptr6       ptrIndex[[16]byte]
 	addresses  int // served addresses, for the endpoints gauge
+	// local is set for the cluster's own Services, whose addresses have
+	// PTR records and are counted by the gauges; not for multicluster ones.
+	local bool
 
 	// modified is the Unix time of the last change, the SOA serial.
 	modified atomic.Int64
 }
 
-func newModel() *model {
+func newModel(local bool) *model {
 	m := &model{
+		local:      local,
 		services:   make(map[string]*serviceRecords),
 		namespaces: make(map[string]int),
 		ptr4:       newPTRIndex(func(a, b [4]byte) bool { return bytes.Compare(a[:], b[:]) < 0 }),
@@ -102,7 +106,7 @@ func (m *model) set(namespace, name string, r *serviceRecords) bool {
 	if old == nil && r == nil {
 		return false
 	}
-	if old != nil {
+	if old != nil && m.local {
 		m.index(old, false)
 	}
 	switch {
@@ -116,11 +120,15 @@ func (m *model) set(namespace, name string, r *serviceRecords) bool {
 			m.namespaces[namespace]++
 		}
 		m.services[key] = r
-		m.index(r, true)
+		if m.local {
+			m.index(r, true)
+		}
 	}
 	m.modified.Store(time.Now().Unix())
-	servicesGauge.Set(float64(len(m.services)))
-	endpointsGauge.Set(float64(m.addresses))
+	if m.local {
+		servicesGauge.Set(float64(len(m.services)))
+		endpointsGauge.Set(float64(m.addresses))
+	}
 	return true
 }
 

@@ -3,41 +3,74 @@ package headless
 import "testing"
 
 func TestParseName(t *testing.T) {
+	var (
+		plain = nameSyntax{}
+		zonal = nameSyntax{zonal: true}
+		mc    = nameSyntax{multicluster: true, zonal: true}
+	)
 	for _, tc := range []struct {
-		rel  string
-		want parsedName
+		rel    string
+		syntax nameSyntax
+		want   parsedName
 	}{
-		{"dns-version", parsedName{kind: nameDNSVersion}},
-		{"ns.dns", parsedName{kind: nameNS}},
-		{"dns", parsedName{kind: nameFixedENT}},
-		{"svc", parsedName{kind: nameFixedENT}},
-		{"default.svc", parsedName{kind: nameNamespace, namespace: "default"}},
-		{"mysql.default.svc", parsedName{kind: nameService, namespace: "default", service: "mysql.default"}},
-		{"mysql-0.mysql.default.svc", parsedName{kind: nameEndpoint, namespace: "default", service: "mysql.default", label: "mysql-0"}},
-		{"10-1-0-1.web.dual.svc", parsedName{kind: nameEndpoint, namespace: "dual", service: "web.dual", label: "10-1-0-1"}},
-		{"_tcp.consul.default.svc", parsedName{kind: nameProtocol, namespace: "default", service: "consul.default", label: "_tcp"}},
-		{"_http._tcp.consul.default.svc", parsedName{kind: namePort, namespace: "default", service: "consul.default", label: "_http._tcp"}},
+		{"dns-version", plain, parsedName{kind: nameDNSVersion}},
+		{"ns.dns", plain, parsedName{kind: nameNS}},
+		{"dns", plain, parsedName{kind: nameFixedENT}},
+		{"svc", mc, parsedName{kind: nameFixedENT}},
+		{"default.svc", plain, parsedName{kind: nameNamespace, namespace: "default"}},
+		{"mysql.default.svc", plain, parsedName{kind: nameService, namespace: "default", service: "mysql.default"}},
+		{"mysql-0.mysql.default.svc", plain, parsedName{kind: nameEndpoint, namespace: "default", service: "mysql.default", label: "mysql-0"}},
+		{"10-1-0-1.web.dual.svc", plain, parsedName{kind: nameEndpoint, namespace: "dual", service: "web.dual", label: "10-1-0-1"}},
+		{"_tcp.consul.default.svc", plain, parsedName{kind: nameProtocol, namespace: "default", service: "consul.default", label: "_tcp"}},
+		{"_http._tcp.consul.default.svc", plain, parsedName{kind: namePort, namespace: "default", service: "consul.default", label: "_http._tcp"}},
+
+		// Zonal names, only with zonal and outside multicluster zones.
+		{"us-east-1a.pin._zone.db.prod.svc", zonal, parsedName{kind: nameZonal, namespace: "prod", service: "db.prod", label: "us-east-1a"}},
+		{"us-east-1a.prefer._zone.db.prod.svc", zonal, parsedName{kind: nameZonal, namespace: "prod", service: "db.prod", label: "us-east-1a", prefer: true}},
+		{"corp.example.com.pin._zone.db.prod.svc", zonal, parsedName{kind: nameZonal, namespace: "prod", service: "db.prod", label: "corp.example.com"}},
+		{"_zone.db.prod.svc", zonal, parsedName{kind: nameZonalENT, namespace: "prod", service: "db.prod"}},
+		{"pin._zone.db.prod.svc", zonal, parsedName{kind: nameZonalENT, namespace: "prod", service: "db.prod"}},
+		{"prefer._zone.db.prod.svc", zonal, parsedName{kind: nameZonalENT, namespace: "prod", service: "db.prod"}},
+		{"_zone.db.prod.svc", plain, parsedName{kind: nameProtocol, namespace: "prod", service: "db.prod", label: "_zone"}},
+		{"us-east-1a.pin._zone.db.prod.svc", plain, parsedName{}},
+		{"us-east-1a.pin._zone.db.prod.svc", mc, parsedName{}},
+		{"us-east-1a.nearest._zone.db.prod.svc", zonal, parsedName{}},
+		{"us-east-1a.pin.zone.db.prod.svc", zonal, parsedName{}},
+		{"x.pin._zone", zonal, parsedName{}},
+
+		// Multicluster zones: endpoints carry their cluster.
+		{"mysql-0.east.mysql.default.svc", mc, parsedName{kind: nameEndpoint, namespace: "default", service: "mysql.default", label: "mysql-0.east"}},
+		{"east.mysql.default.svc", mc, parsedName{kind: nameCluster, namespace: "default", service: "mysql.default", label: "east"}},
+		{"_tcp.mysql.default.svc", mc, parsedName{kind: nameProtocol, namespace: "default", service: "mysql.default", label: "_tcp"}},
+		{"_mysql._tcp.mysql.default.svc", mc, parsedName{kind: namePort, namespace: "default", service: "mysql.default", label: "_mysql._tcp"}},
+		{"mysql-0._east.mysql.default.svc", mc, parsedName{}},
+		{"_mysql.tcp.mysql.default.svc", mc, parsedName{}},
+		{"a.mysql-0.east.mysql.default.svc", mc, parsedName{}},
+
 		// Not names of ours.
-		{"", parsedName{}},
-		{"pod", parsedName{}},
-		{"10-1-0-1.default.pod", parsedName{}},
-		{"a.b.default.svc.x", parsedName{}},
-		{"http.tcp.consul.default.svc", parsedName{}},     // SRV labels need underscores
-		{"_http.tcp.consul.default.svc", parsedName{}},    // both of them
-		{"x._http._tcp.consul.default.svc", parsedName{}}, // too deep
-		{"a.b.c.d.default.svc", parsedName{}},
-		{".default.svc", parsedName{}},
-		{"a..default.svc", parsedName{}},
-		{"..svc", parsedName{}},
+		{"", plain, parsedName{}},
+		{"pod", plain, parsedName{}},
+		{"10-1-0-1.default.pod", plain, parsedName{}},
+		{"a.b.default.svc.x", plain, parsedName{}},
+		{"mysql-0.east.mysql.default.svc", plain, parsedName{}},  // two labels are a cluster's endpoint only in multicluster zones
+		{"http.tcp.consul.default.svc", plain, parsedName{}},     // SRV labels need underscores
+		{"_http.tcp.consul.default.svc", plain, parsedName{}},    // both of them
+		{"x._http._tcp.consul.default.svc", plain, parsedName{}}, // too deep
+		{"a.b.c.d.default.svc", zonal, parsedName{}},
+		{".default.svc", plain, parsedName{}},
+		{"a..default.svc", plain, parsedName{}},
+		{"..svc", plain, parsedName{}},
 	} {
-		if got := parseName(tc.rel); got != tc.want {
-			t.Errorf("%q: got %+v, want %+v", tc.rel, got, tc.want)
+		if got := parseName(tc.rel, tc.syntax); got != tc.want {
+			t.Errorf("%q %+v: got %+v, want %+v", tc.rel, tc.syntax, got, tc.want)
 		}
 	}
 }
 
 func TestParseNameAllocatesNothing(t *testing.T) {
-	if n := testing.AllocsPerRun(100, func() { parseName("_http._tcp.consul-server.default.svc") }); n != 0 {
-		t.Errorf("%v allocations per parse", n)
+	for _, name := range []string{"_http._tcp.consul-server.default.svc", "us-east-1a.prefer._zone.db.prod.svc", "mysql-0.east.mysql.default.svc"} {
+		if n := testing.AllocsPerRun(100, func() { parseName(name, nameSyntax{zonal: true}) }); n != 0 {
+			t.Errorf("%s: %v allocations per parse", name, n)
+		}
 	}
 }

@@ -1,7 +1,9 @@
 package headless
 
 import (
+	"context"
 	"fmt"
+	"sync"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -30,10 +32,21 @@ func (n *namespace) DeepCopyObject() runtime.Object { return n }
 type namespaceWatch struct {
 	selector labels.Selector
 	informer cache.SharedIndexInformer
+	once     sync.Once
 }
 
-func newNamespaceWatch(client kubernetes.Interface, selector labels.Selector) *namespaceWatch {
-	return &namespaceWatch{selector: selector, informer: corev1informers.NewNamespaceInformer(client, 0, nil)}
+func newNamespaceWatch(client kubernetes.Interface, selector labels.Selector) (*namespaceWatch, error) {
+	n := &namespaceWatch{selector: selector, informer: corev1informers.NewNamespaceInformer(client, 0, nil)}
+	if err := n.informer.SetTransform(n.transform); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// run starts the informer until ctx is done, on its first call only: the
+// watchers that share it each call run.
+func (n *namespaceWatch) run(ctx context.Context, wg *sync.WaitGroup) {
+	n.once.Do(func() { wg.Go(func() { n.informer.RunWithContext(ctx) }) })
 }
 
 // transform reduces a Namespace to its name and whether it matches.

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 func namespaceObject(name string, l map[string]string) *v1.Namespace {
@@ -56,7 +57,10 @@ func TestNamespaceLabels(t *testing.T) {
 
 // The Namespace informer stores a name and a flag, nothing else.
 func TestNamespaceTransform(t *testing.T) {
-	n := newNamespaceWatch(nil, labels.SelectorFromSet(labels.Set{"a": "b"}))
+	n, err := newNamespaceWatch(fake.NewClientset(), labels.SelectorFromSet(labels.Set{"a": "b"}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		labels map[string]string
 		want   bool

@@ -26,6 +26,9 @@ type serviceRecords struct {
 	// number then key, without duplicates or invalid numbers. Endpoints of
 	// the same slices share a set, and no two sets are equal.
 	portSets [][]port
+	// scopes is set only for Services with zoned or multicluster
+	// endpoints.
+	scopes *scopedRecords
 }
 
 // endpointRecords is one DNS name below the Service: an endpoint label,
@@ -40,14 +43,15 @@ type endpointRecords struct {
 type entry struct {
 	addr       netip.Addr
 	label      string
+	zone       string
 	slice      *endpointSlice
 	sliceIndex int // of slice among the Service's
 }
 
 // buildRecords computes the records of the Service namespace/name from its
 // reduced slices. An address in several slices counts once, under the label
-// of its first. It returns nil when the Service has no ready address, as
-// such a Service has no name.
+// and zone of its first. It returns nil when the Service has no ready
+// address, as such a Service has no name.
 func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords {
 	n := 0
 	for _, s := range from {
@@ -58,8 +62,11 @@ func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords
 	}
 	entries := make([]entry, 0, n)
 	seen := make(map[netip.Addr]struct{}, n)
-	v4 := 0
+	var scopes scopedRecords
 	for k, s := range from {
+		if s.cluster != "" && s.len() > 0 && !slices.Contains(scopes.clusters, s.cluster) {
+			scopes.clusters = append(scopes.clusters, s.cluster)
+		}
 		for i := range s.len() {
 			a := s.addr(i)
 			if _, dup := seen[a]; dup {
@@ -70,14 +77,31 @@ func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords
 			if label == "" {
 				label = labelFromIP(a)
 			}
-			entries = append(entries, entry{addr: a, label: label, slice: s, sliceIndex: k})
-			if a.Is4() {
-				v4++
+			if s.cluster != "" {
+				label += "." + s.cluster
 			}
+			entries = append(entries, entry{addr: a, label: label, zone: s.zone(i), slice: s, sliceIndex: k})
 		}
 	}
 	slices.SortStableFunc(entries, func(a, b entry) int { return strings.Compare(a.label, b.label) })
+	r := recordsOf(namespace, name, entries)
 
+	scopes.buildZones(namespace, name, entries)
+	if scopes.zones != nil || scopes.clusters != nil {
+		slices.Sort(scopes.clusters)
+		r.scopes = &scopes
+	}
+	return r
+}
+
+// recordsOf builds the records of entries, sorted by label.
+func recordsOf(namespace, name string, entries []entry) *serviceRecords {
+	v4 := 0
+	for _, e := range entries {
+		if e.addr.Is4() {
+			v4++
+		}
+	}
 	r := &serviceRecords{
 		namespace: namespace,
 		name:      name,

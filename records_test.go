@@ -13,7 +13,7 @@ import (
 func reduced(podNames bool, in ...*discovery.EndpointSlice) []*endpointSlice {
 	out := make([]*endpointSlice, len(in))
 	for i, s := range in {
-		out[i] = reduceSlice(s, podNames)
+		out[i] = reduceSlice(s, reduceOptions{podNames: podNames})
 	}
 	return out
 }

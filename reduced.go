@@ -3,6 +3,7 @@ package headless
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
+	mcs "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 )
 
 // The informers store these reduced objects instead of the API objects: the
@@ -65,6 +67,14 @@ type endpointSlice struct {
 	// its pod name.
 	labels string
 	ends   []uint32
+	// zones are the distinct topology zones of the entries, in lower case,
+	// and zoneOf holds each entry's as an index into zones plus one, zero
+	// for none. Both are nil unless the zonal option is set.
+	zones  []string
+	zoneOf []uint16
+	// cluster is the source cluster of a multicluster slice, in lower
+	// case; its endpoints are named "<endpoint>.<cluster>".
+	cluster string
 }
 
 // port is one port of a slice. number is -1 when the slice's port is unset.
@@ -116,18 +126,47 @@ func transformService(obj any) (any, error) {
 			headless:     s.Spec.ClusterIP == v1.ClusterIPNone && s.Spec.Type != v1.ServiceTypeExternalName,
 			selectorless: len(s.Spec.Selector) == 0,
 		}, nil
+	case *mcs.ServiceImport:
+		// The slices of an import are made by the MCS controller.
+		return &service{objectMeta: reduceMeta(&s.ObjectMeta), headless: s.Spec.Type == mcs.Headless, selectorless: true}, nil
 	}
 	return nil, fmt.Errorf("headless: unexpected object %T in the Service informer", obj)
 }
 
+// zone returns the topology zone of entry i, empty when it has none.
+func (e *endpointSlice) zone(i int) string {
+	if len(e.zoneOf) == 0 || e.zoneOf[i] == 0 {
+		return ""
+	}
+	return e.zones[e.zoneOf[i]-1]
+}
+
+// reduceOptions are the options that change what a reduced slice holds.
+type reduceOptions struct {
+	podNames bool // endpoint_pod_names
+	zonal    bool // keep each entry's topology zone
+	// multicluster: the slice is a multicluster one, whose Service and
+	// cluster are its mcs-api labels.
+	multicluster bool
+}
+
 // reduceSlice keeps the ready addresses of s with their labels, and its
 // ports. Addresses that are not of the slice's family, or do not parse, are
-// dropped; so are FQDN slices, which carry no address we can serve.
-func reduceSlice(s *discovery.EndpointSlice, podNames bool) *endpointSlice {
+// dropped; so are FQDN slices, which carry no address we can serve, and
+// multicluster slices whose cluster ID is not a DNS label.
+func reduceSlice(s *discovery.EndpointSlice, opts reduceOptions) *endpointSlice {
 	r := &endpointSlice{
 		objectMeta: reduceMeta(&s.ObjectMeta),
 		service:    s.Labels[discovery.LabelServiceName],
 		ipv6:       s.AddressType == discovery.AddressTypeIPv6,
+	}
+	podNames := opts.podNames
+	if opts.multicluster {
+		r.service = s.Labels[mcs.LabelServiceName]
+		r.cluster = strings.ToLower(s.Labels[mcs.LabelSourceCluster])
+		if !isLabel(r.cluster) {
+			return r
+		}
 	}
 	if t, ok := s.Annotations[v1.EndpointsLastChangeTriggerTime]; ok {
 		if at, err := time.Parse(time.RFC3339Nano, t); err == nil {
@@ -174,6 +213,9 @@ func reduceSlice(s *discovery.EndpointSlice, podNames bool) *endpointSlice {
 	}
 	r.addrs = make([]byte, 0, size*entries)
 	r.ends = make([]uint32, 0, entries)
+	if opts.zonal {
+		r.zoneOf = make([]uint16, 0, entries)
+	}
 	var labels strings.Builder
 	labels.Grow(labelBytes)
 	for i := range s.Endpoints {
@@ -182,6 +224,10 @@ func reduceSlice(s *discovery.EndpointSlice, podNames bool) *endpointSlice {
 			continue
 		}
 		label := endpointLabel(e, podNames)
+		zone := uint16(0)
+		if opts.zonal {
+			zone = r.zoneIndex(e.Zone)
+		}
 		for _, a := range e.Addresses {
 			addr, err := netip.ParseAddr(a)
 			if err != nil || addr.Zone() != "" || addr.Is4() == r.ipv6 || addr.Is4In6() {
@@ -190,10 +236,31 @@ func reduceSlice(s *discovery.EndpointSlice, podNames bool) *endpointSlice {
 			r.addrs = append(r.addrs, addr.AsSlice()...)
 			labels.WriteString(label)
 			r.ends = append(r.ends, uint32(labels.Len())) // #nosec G115 -- bounded by the API's limits on a slice
+			if opts.zonal {
+				r.zoneOf = append(r.zoneOf, zone)
+			}
 		}
 	}
 	r.labels = labels.String()
+	if len(r.zones) == 0 {
+		r.zoneOf = nil // no entry has a zone
+	}
 	return r
+}
+
+// zoneIndex returns the index plus one of zone in r.zones, adding it, or
+// zero for no zone. Zones compare in lower case, as DNS names do.
+func (r *endpointSlice) zoneIndex(zone *string) uint16 {
+	if zone == nil || *zone == "" {
+		return 0
+	}
+	z := strings.ToLower(*zone)
+	k := slices.Index(r.zones, z)
+	if k < 0 {
+		k = len(r.zones)
+		r.zones = append(r.zones, z)
+	}
+	return uint16(k + 1) // #nosec G115 -- a slice holds at most 1,000 endpoints
 }
 
 // ready tells whether an endpoint is ready: an unset condition means ready.

@@ -228,7 +228,7 @@ func (h *Headless) soa(name string, z *zoneInfo) dns.RR {
 		Hdr:     dns.RR_Header{Name: name, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: min(h.ttl, 300)},
 		Ns:      z.ns,
 		Mbox:    z.mbox,
-		Serial:  h.model.serial(),
+		Serial:  z.model.serial(),
 		Refresh: 7200,
 		Retry:   1800,
 		Expire:  86400,

@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
+	mcsclient "sigs.k8s.io/mcs-api/pkg/client/clientset/versioned"
 )
 
 const (
@@ -50,6 +51,11 @@ func setup(c *caddy.Controller) error {
 	h.client, err = kubernetes.NewForConfig(restCfg)
 	if err != nil {
 		return plugin.Error(pluginName, fmt.Errorf("creating the Kubernetes client: %w", err))
+	}
+	if len(h.multicluster) > 0 {
+		if h.imports, err = mcsclient.NewForConfig(restCfg); err != nil {
+			return plugin.Error(pluginName, fmt.Errorf("creating the mcs-api client: %w", err))
+		}
 	}
 	h.setLocal(boundAddrs(c))
 	h.inCluster = cfg.kubeconfig == "" && cfg.endpoint == ""
@@ -124,11 +130,17 @@ func (h *Headless) parseOption(c *caddy.Controller, opt string, args []string, c
 		} else {
 			h.namespaceSelector = sel
 		}
-	case "endpoint_pod_names":
+	case "endpoint_pod_names", "zonal":
 		if len(args) != 0 {
-			return c.Errf("endpoint_pod_names takes no arguments")
+			return c.Errf("%s takes no arguments", opt)
 		}
-		h.endpointPodNames = true
+		h.endpointPodNames = h.endpointPodNames || opt == "endpoint_pod_names"
+		h.zonal = h.zonal || opt == "zonal"
+	case "multicluster":
+		if len(args) == 0 {
+			return c.Errf("multicluster needs at least one zone, such as clusterset.local")
+		}
+		h.multicluster = plugin.OriginsFromArgsOrServerBlock(args, nil)
 	case "ttl":
 		if len(args) != 1 {
 			return c.Errf("ttl needs exactly one value, got %d", len(args))
@@ -155,24 +167,35 @@ func (h *Headless) parseOption(c *caddy.Controller, opt string, args []string, c
 	return nil
 }
 
-// setZones sorts the zones into forward and reverse ones and precomputes
-// their SOA names. At least one forward zone is needed: endpoint names and
-// PTR targets live in the first.
+// setZones sorts the zones into forward, reverse and multicluster ones and
+// precomputes their SOA names. Multicluster zones must be among the zones.
+// At least one forward zone that is not multicluster is needed: endpoint
+// names and PTR targets live in the first.
 func (h *Headless) setZones() error {
+	for _, mc := range h.multicluster {
+		if !slices.Contains(h.Zones, mc) {
+			return fmt.Errorf("multicluster zone %s is not one of the zones served: %s", mc, strings.Join(h.Zones, " "))
+		}
+	}
 	for _, z := range h.Zones {
 		info := zoneInfo{
 			name:    z,
 			reverse: dnsutil.IsReverse("."+z) > 0, // IsReverse wants a name below the arpa zone
 			ns:      dnsutil.Join("ns.dns", z),
 			mbox:    dnsutil.Join("hostmaster", z),
+			model:   h.model,
+			syntax:  nameSyntax{zonal: h.zonal},
 		}
-		if !info.reverse {
+		if slices.Contains(h.multicluster, z) {
+			info.model, info.syntax = h.mcModel, nameSyntax{multicluster: true}
+		}
+		if !info.reverse && !info.syntax.multicluster {
 			h.forward = append(h.forward, z)
 		}
 		h.zones = append(h.zones, info)
 	}
 	if len(h.forward) == 0 {
-		return errors.New("needs at least one forward zone, such as cluster.local")
+		return errors.New("needs at least one forward zone that is not multicluster, such as cluster.local")
 	}
 	return nil
 }

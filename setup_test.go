@@ -69,6 +69,12 @@ func TestParse(t *testing.T) {
 		{input: "headless {\nnamespace_labels team in (a, b)\n}", check: func(t *testing.T, h *Headless, _ clientConfig) {
 			want(t, "namespace_labels", h.namespaceSelector.String(), "team in (a,b)")
 		}},
+		{input: "headless cluster.local clusterset.local {\nmulticluster clusterset.local\nzonal\n}", check: func(t *testing.T, h *Headless, _ clientConfig) {
+			want(t, "multicluster", h.multicluster, []string{"clusterset.local."})
+			want(t, "zonal", h.zonal, true)
+			want(t, "forward zones", h.forward, []string{"cluster.local."})
+			want(t, "syntax", []nameSyntax{h.zones[0].syntax, h.zones[1].syntax}, []nameSyntax{{zonal: true}, {multicluster: true}})
+		}},
 		{input: "headless {\nttl 3600\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { want(t, "ttl", h.ttl, uint32(3600)) }},
 
 		// Errors, each naming its option.
@@ -85,6 +91,10 @@ func TestParse(t *testing.T) {
 		{input: "headless {\nendpoint ftp://host\n}", wantErr: "is not an http or https URL"},
 		{input: "headless {\nendpoint https://\n}", wantErr: "is not an http or https URL"},
 		{input: "headless {\ntls a b\n}", wantErr: "tls needs a certificate"},
+		{input: "headless {\nzonal x\n}", wantErr: "zonal takes no arguments"},
+		{input: "headless {\nmulticluster\n}", wantErr: "multicluster needs at least one zone"},
+		{input: "headless cluster.local {\nmulticluster clusterset.local\n}", wantErr: "multicluster zone clusterset.local. is not one of the zones served"},
+		{input: "headless clusterset.local {\nmulticluster clusterset.local\n}", wantErr: "needs at least one forward zone that is not multicluster"},
 		{input: "headless {\nnamespace_labels\n}", wantErr: "namespace_labels needs a label selector"},
 		{input: "headless {\nnamespace_labels a=(b\n}", wantErr: "namespace_labels: invalid selector"},
 		{input: "headless {\nnamespaces a\nnamespace_labels a=b\n}", wantErr: "namespaces and namespace_labels cannot both be set"},
@@ -143,6 +153,8 @@ func equal(a, b any) bool {
 		return slices.Equal(x, b.([]string))
 	case []bool:
 		return slices.Equal(x, b.([]bool))
+	case []nameSyntax:
+		return slices.Equal(x, b.([]nameSyntax))
 	case fall.F:
 		return x.Equal(b.(fall.F))
 	}

@@ -8,6 +8,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	discovery "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	mcs "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 )
 
 // ControllerName is the managed-by label value of the endpointslice
@@ -102,4 +103,34 @@ func ReadyUnset(e discovery.Endpoint) discovery.Endpoint {
 func WithPod(e discovery.Endpoint, pod string) discovery.Endpoint {
 	e.TargetRef = &v1.ObjectReference{Kind: "Pod", Name: pod}
 	return e
+}
+
+// InZone returns e in the topology zone zone.
+func InZone(e discovery.Endpoint, zone string) discovery.Endpoint {
+	e.Zone = &zone
+	return e
+}
+
+// ServiceImport is an MCS ServiceImport of type typ (mcs.Headless or
+// mcs.ClusterSetIP).
+func ServiceImport(ns, name string, typ mcs.ServiceImportType) *mcs.ServiceImport {
+	return &mcs.ServiceImport{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       mcs.ServiceImportSpec{Type: typ, Ports: []mcs.ServicePort{{Name: "http", Protocol: v1.ProtocolTCP, Port: 80}}},
+	}
+}
+
+// ImportedSlice is a slice an MCS controller makes in the importing cluster
+// for the Service svc exported by cluster.
+func ImportedSlice(ns, svc, cluster, name string, family discovery.AddressType, ports []discovery.EndpointPort, eps ...discovery.Endpoint) *discovery.EndpointSlice {
+	return &discovery.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{
+			mcs.LabelServiceName:     svc,
+			mcs.LabelSourceCluster:   cluster,
+			discovery.LabelManagedBy: "mcs-controller.example.com",
+		}},
+		AddressType: family,
+		Ports:       ports,
+		Endpoints:   eps,
+	}
 }
