@@ -276,12 +276,19 @@ func check(addr string, tc test.Case) error {
 	return nil
 }
 
-// eventually polls tc until it passes, for at most 20 seconds.
+// eventually polls tc at the main server until it passes, for at most 20
+// seconds.
 func eventually(t *testing.T, tc test.Case) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	eventuallyAt(t, dnsAddr, 20*time.Second, tc)
+}
+
+// eventuallyAt polls tc at addr until it passes, for at most within.
+func eventuallyAt(t *testing.T, addr string, within time.Duration, tc test.Case) {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for {
-		err := check(dnsAddr, tc)
+		err := check(addr, tc)
 		if err == nil {
 			return
 		}
