@@ -30,17 +30,22 @@ corefile headless 1111 9101 "    headless $zones {
 corefile stock 1112 9102 "    kubernetes $zones {
         kubeconfig $kc
     }"
-corefile hosts 1103 - "    hosts $(pwd)/$dir/hosts cluster.local in-addr.arpa {
+corefile hosts 1103 - "    hosts $(pwd)/$dir/hosts cluster.local clusterset.local in-addr.arpa {
         ttl 5
     }"
 # The QPS runs leave out the prometheus plugin, whose per-query accounting
 # costs both servers alike and would hide the plugins' own cost; one extra
 # mix runs both with it.
-corefile headless-qps 1101 - "    headless $zones {
+# They also serve zonal and multicluster names.
+features="        zonal
+        multicluster clusterset.local"
+corefile headless-qps 1101 - "    headless $zones clusterset.local {
         kubeconfig $kc
+$features
     }"
-corefile stock-qps 1102 - "    kubernetes $zones {
+corefile stock-qps 1102 - "    kubernetes $zones clusterset.local {
         kubeconfig $kc
+$features
     }"
 corefile headless-prom 1105 9105 "    headless $zones {
         kubeconfig $kc
@@ -97,10 +102,10 @@ perf() { # server port mix round
   printf 'qps\t%s\t%s\t%s\t%s\n' "$1" "$3" "$4" "$qps" >> "$results"
 }
 for round in $(seq "$ROUNDS"); do
-  for mix in service-a endpoint-a srv ptr nxdomain big-tcp; do
+  for mix in service-a zonal-a mc-a endpoint-a srv ptr nxdomain big-tcp; do
     perf headless 1101 "$mix" "$round"
     perf stock 1102 "$mix" "$round"
-    case $mix in service-a|endpoint-a|ptr) perf hosts 1103 "$mix" "$round" ;; esac
+    case $mix in service-a|zonal-a|mc-a|endpoint-a|ptr) perf hosts 1103 "$mix" "$round" ;; esac
   done
   perf headless 1105 service-a-prom "$round"
   perf stock 1106 service-a-prom "$round"

@@ -9,6 +9,11 @@ start_cluster() {
   "$cp" down -dir "$1/cp" >/dev/null 2>&1 || true
   "$cp" up -dir "$1/cp"
   kc=$(pwd)/$1/cp/kubeconfig
+  echo ">> installing the ServiceImport CRD of sigs.k8s.io/mcs-api (from the Go module cache)"
+  local crd
+  crd=$(go list -m -f '{{.Dir}}' sigs.k8s.io/mcs-api)/config/crd/multicluster.x-k8s.io_serviceimports.yaml
+  .cache/bin/kubectl --kubeconfig "$kc" apply -f "$crd" >/dev/null
+  .cache/bin/kubectl --kubeconfig "$kc" wait --for=condition=Established --timeout=60s crd/serviceimports.multicluster.x-k8s.io >/dev/null
   echo ">> loading $HEADLESS headless + $CLUSTERIP ClusterIP Services (10 endpoints each) through the API"
   "$b" load -kubeconfig "$kc" -out "$1" -headless "$HEADLESS" -clusterip "$CLUSTERIP"
   last=svc-$((HEADLESS - 1)).bench.svc.cluster.local

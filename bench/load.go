@@ -20,6 +20,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	mcs "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
+	mcsclient "sigs.k8s.io/mcs-api/pkg/client/clientset/versioned"
 )
 
 const namespace = "bench"
@@ -58,6 +60,7 @@ func load(args []string) error {
 	headless := fs.Int("headless", 10000, "headless Services")
 	clusterIP := fs.Int("clusterip", 10000, "ClusterIP Services")
 	endpoints := fs.Int("endpoints", 10, "ready endpoints per Service")
+	imports := fs.Int("imports", 1000, "headless MCS ServiceImports (5 endpoints in each of 2 clusters); needs the CRD")
 	fs.Parse(args)
 	if *endpoints > 16 {
 		return fmt.Errorf("at most 16 endpoints per Service")
@@ -80,10 +83,57 @@ func load(args []string) error {
 	for i := range *clusterIP {
 		objs = append(objs, clusterIPObjects(ctx, client, i, *endpoints)...)
 	}
+	if *imports > 0 {
+		mc, err := newImportsClient(*kubeconfig)
+		if err != nil {
+			return err
+		}
+		for i := range *imports {
+			objs = append(objs, importObjects(ctx, mc, client, i)...)
+		}
+	}
 	if err := runBatched(objs); err != nil {
 		return err
 	}
-	return writeQueries(*out, *headless, *endpoints)
+	return writeQueries(*out, *headless, *endpoints, *imports)
+}
+
+// zoneOf is the topology zone of endpoint e of a headless Service.
+func zoneOf(e int) string { return [...]string{"zone-a", "zone-b", "zone-c"}[e%3] }
+
+// importAddr is the address of endpoint e of ServiceImport i: e 0-4 in
+// cluster east, 5-9 in west.
+func importAddr(i, e int) netip.Addr {
+	n := 0x0ac00000 + i*16 + e // 10.192.0.0 + ...
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+}
+
+func newImportsClient(kubeconfig string) (mcsclient.Interface, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = 5000, 5000
+	return mcsclient.NewForConfig(cfg)
+}
+
+// importObjects are headless ServiceImport imp-i and its slices from the
+// clusters east and west, as an MCS controller makes them.
+func importObjects(ctx context.Context, mc mcsclient.Interface, client kubernetes.Interface, i int) []func() error {
+	name := fmt.Sprintf("imp-%d", i)
+	fns := []func() error{func() error {
+		_, err := mc.MulticlusterV1alpha1().ServiceImports(namespace).Create(ctx, objects.ServiceImport(namespace, name, mcs.Headless), metav1.CreateOptions{})
+		return err
+	}}
+	for c, cluster := range []string{"east", "west"} {
+		var eps []discovery.Endpoint
+		for e := 5 * c; e < 5*c+5; e++ {
+			eps = append(eps, endpointAt(fmt.Sprintf("web-%d", e), importAddr(i, e)))
+		}
+		fns = append(fns, createSlice(ctx, client, objects.ImportedSlice(namespace, name, cluster, name+"-"+cluster,
+			discovery.AddressTypeIPv4, []discovery.EndpointPort{objects.TCPPort("http", 80)}, eps...)))
+	}
+	return fns
 }
 
 func headlessObjects(ctx context.Context, client kubernetes.Interface, name string, i, endpoints int) []func() error {
@@ -101,7 +151,7 @@ func headlessObjects(ctx context.Context, client kubernetes.Interface, name stri
 		if name == "big" {
 			addr = netip.AddrFrom4([4]byte{10, 250, byte(e >> 8), byte(e)})
 		}
-		eps = append(eps, endpointAt(fmt.Sprintf("web-%d", e), addr))
+		eps = append(eps, objects.InZone(endpointAt(fmt.Sprintf("web-%d", e), addr), zoneOf(e)))
 	}
 	v4 = append(v4, eps)
 	fns := []func() error{func() error {
@@ -115,7 +165,7 @@ func headlessObjects(ctx context.Context, client kubernetes.Interface, name stri
 	if name != "big" && i%10 == 0 {
 		var eps6 []discovery.Endpoint
 		for e := range endpoints {
-			eps6 = append(eps6, endpointAt(fmt.Sprintf("web-%d", e), headlessAddr6(i, e)))
+			eps6 = append(eps6, objects.InZone(endpointAt(fmt.Sprintf("web-%d", e), headlessAddr6(i, e)), zoneOf(e)))
 		}
 		fns = append(fns, createSlice(ctx, client, objects.ControllerSlice(namespace, name, name+"-v6", true, discovery.AddressTypeIPv6, ports, eps6...)))
 	}
@@ -184,8 +234,9 @@ func runBatched(fns []func() error) error {
 }
 
 // writeQueries writes dnsperf query files, one per mix, and a hosts file
-// with the A records of the headless Services and their endpoints.
-func writeQueries(dir string, services, endpoints int) error {
+// with the A records of the headless Services, their endpoints, their
+// zonal names and the ServiceImports.
+func writeQueries(dir string, services, endpoints, imports int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -207,6 +258,10 @@ func writeQueries(dir string, services, endpoints int) error {
 		a := headlessAddr(i, e).As4()
 		add("ptr", fmt.Sprintf("%d.%d.%d.%d.in-addr.arpa PTR", a[3], a[2], a[1], a[0]))
 		add("nxdomain", fmt.Sprintf("nope-%d.%s.svc.cluster.local A", k, namespace))
+		add("zonal-a", fmt.Sprintf("%s.pin._zone.%s A", zoneOf(k), svc))
+		if imports > 0 {
+			add("mc-a", fmt.Sprintf("imp-%d.%s.svc.clusterset.local A", k*imports/n, namespace))
+		}
 	}
 	add("big-tcp", "big."+namespace+".svc.cluster.local A")
 	var hosts strings.Builder
@@ -214,7 +269,13 @@ func writeQueries(dir string, services, endpoints int) error {
 		svc := fmt.Sprintf("svc-%d.%s.svc.cluster.local", i, namespace)
 		for e := range endpoints {
 			a := headlessAddr(i, e)
-			fmt.Fprintf(&hosts, "%s %s web-%d.%s\n", a, svc, e, svc)
+			fmt.Fprintf(&hosts, "%s %s web-%d.%s %s.pin._zone.%s\n", a, svc, e, svc, zoneOf(e), svc)
+		}
+	}
+	for i := range imports {
+		svc := fmt.Sprintf("imp-%d.%s.svc.clusterset.local", i, namespace)
+		for e := range 10 {
+			fmt.Fprintf(&hosts, "%s %s\n", importAddr(i, e), svc)
 		}
 	}
 	for name, b := range files {

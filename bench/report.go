@@ -62,10 +62,13 @@ Reproduce with `+"`make bench`"+` (defaults: 10,000 headless + 10,000 ClusterIP 
 `+"`HEADLESS=1000 CLUSTERIP=1000 DURATION=5 ROUNDS=2 make bench`"+`.
 
 - Machine: %s, %d cores (%s/%s), Go %s; dnsperf %s
-- Cluster: %d headless Services x 10 ready endpoints (hostnames web-N, ports http and metrics;
-  every 10th dual-stack with an IPv6 slice, every 7th split over two IPv4 slices), one headless
-  Service "big" of 100 endpoints, and %d ClusterIP Services x 10 endpoints, created through a
-  local kube-apiserver v1.36.3 + etcd.
+- Cluster: %d headless Services x 10 ready endpoints (hostnames web-N, ports http and metrics,
+  topology zones zone-a/b/c in turn; every 10th dual-stack with an IPv6 slice, every 7th split
+  over two IPv4 slices), one headless Service "big" of 100 endpoints, %d ClusterIP Services x 10
+  endpoints, and 1,000 headless MCS ServiceImports with 5 endpoints from each of two clusters,
+  created through a local kube-apiserver v1.36.3 + etcd with the mcs-api ServiceImport CRD.
+- The servers of the QPS runs have `+"`zonal`"+` and `+"`multicluster clusterset.local`"+` (both plugins);
+  the memory and start-up servers have neither.
 - Each server is pinned to CPU 0 (`+"`taskset -c 0`"+`) and dnsperf to CPU 1; servers alternate
   run by run (A B A B), %d rounds of %d s per query mix. Figures are medians over rounds; the
   ratio is the median of the per-round ratios.
@@ -81,7 +84,7 @@ Reproduce with `+"`make bench`"+` (defaults: 10,000 headless + 10,000 ClusterIP 
 	fmt.Println()
 	fmt.Println("| query mix | headless | stock kubernetes | headless / stock | hosts (ceiling) | headless / hosts |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|")
-	for _, mix := range []string{"service-a", "endpoint-a", "srv", "ptr", "nxdomain", "big-tcp", "service-a-prom"} {
+	for _, mix := range []string{"service-a", "zonal-a", "mc-a", "endpoint-a", "srv", "ptr", "nxdomain", "big-tcp", "service-a-prom"} {
 		h, k, c := get("qps", "headless", mix), get("qps", "stock", mix), get("qps", "hosts", mix)
 		hostsCol, ceilRatio := "-", "-"
 		if len(c) > 0 {
@@ -211,6 +214,7 @@ func mixName(m string) string {
 		"service-a": "Service A (10 records)", "endpoint-a": "per-endpoint A", "srv": "SRV `_http._tcp` (10 + glue)",
 		"ptr": "PTR", "nxdomain": "NXDOMAIN", "big-tcp": "100-endpoint A over TCP",
 		"service-a-prom": "Service A, both with prometheus",
+		"zonal-a":        "zonal A `<zone>.pin._zone` (3-4 records)", "mc-a": "multicluster Service A (10 records, 2 clusters)",
 	}[m]
 }
 
