@@ -38,6 +38,7 @@ const rebuildWorkers = 4
 //     the endpointslice controller: those of selectorless Services, made by
 //     the mirroring controller or by hand.
 //
+// Both slice watches ask only for slices labelled kubernetes.io/service-name.
 // The two slice selectors are disjoint, so the API server never sends a
 // ClusterIP Service's controller-made slices. A slice whose labels move it
 // from one watch to the other is briefly held by both; rebuild merges them.
@@ -147,6 +148,13 @@ func newWatcher(client kubernetes.Interface, opts watchOptions, m *model) (*watc
 // newServiceScope returns the informers of the Services of namespace and
 // their slices.
 func newServiceScope(client kubernetes.Interface, namespace string, selector labels.Selector) (*scope, error) {
+	// A slice without a Service's name belongs to none (multicluster ones
+	// have another label), so neither watch asks for one.
+	named, err := labels.NewRequirement(discovery.LabelServiceName, selection.Exists, nil)
+	if err != nil {
+		return nil, err
+	}
+	sliceSelector := selector.Add(*named)
 	headlessLabel, err := labels.NewRequirement(v1.IsHeadlessService, selection.Exists, nil)
 	if err != nil {
 		return nil, err
@@ -162,8 +170,8 @@ func newServiceScope(client kubernetes.Interface, namespace string, selector lab
 	return &scope{
 		services: newServiceInformer(client, namespace, selector.String()),
 		slices: []cache.SharedIndexInformer{
-			newSliceInformer(client, namespace, selector.Add(*headlessLabel)),
-			newSliceInformer(client, namespace, selector.Add(*noHeadlessLabel, *notController)),
+			newSliceInformer(client, namespace, sliceSelector.Add(*headlessLabel)),
+			newSliceInformer(client, namespace, sliceSelector.Add(*noHeadlessLabel, *notController)),
 		},
 	}, nil
 }

@@ -114,6 +114,13 @@ func TestMulticluster(t *testing.T) {
 		{Qname: "10.0.10.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{reverseSOA}},
 	})
 
+	// The cluster's own watches never ask for multicluster slices.
+	for _, inf := range h.watchers[0].scopes[""].slices {
+		if _, held, _ := inf.GetStore().GetByKey("default/mysql-east"); held {
+			t.Error("a multicluster slice is held by a watch of the cluster's own slices")
+		}
+	}
+
 	// A cluster's slice removed: its endpoints and its cluster name go.
 	if err := client.DiscoveryV1().EndpointSlices("default").Delete(context.Background(), "mysql-west", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
