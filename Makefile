@@ -5,6 +5,8 @@
 #   make demo     CoreDNS with headless answering sample Services on 127.0.0.1:1053
 #   make coredns  bin/coredns: stock CoreDNS v1.15.0 plus headless
 #   make image    bin/coredns-image.tar: the OCI image (linux/amd64 and linux/arm64)
+#   make e2e      the e2e suite on a real one-node cluster (containerd, kubelet,
+#                 kube-proxy, controllers), with the image and deploy/ manifests
 #   make bench    the benchmark report, BENCHMARKS.md
 #   make bench-restart  RSS across an API server restart, alone
 #   make fuzz     each fuzz target for FUZZTIME (10m by default); crashers land
@@ -22,7 +24,7 @@ IMAGE     ?= docker.io/headlessdns/coredns:$(VERSION)
 PLATFORMS ?= linux/amd64 linux/arm64
 LDFLAGS   := -s -w -X github.com/coredns/coredns/coremain.GitCommit=headless-$(VERSION)-$(REVISION)
 
-.PHONY: all test vet unit integration coredns controlplane demo bench bench-restart fuzz image image-test clean
+.PHONY: all test vet unit integration e2e cluster e2e-images coredns controlplane demo bench bench-restart fuzz image image-test clean
 
 all: coredns
 
@@ -60,10 +62,38 @@ $(CACHE)/kubectl: controlplane/go.mod
 $(CACHE)/controlplane: controlplane/go.mod $(wildcard controlplane/*.go)
 	cd controlplane && $(GO) build -o ../$@ .
 
+# The rest of a one-node cluster, and the images its Pods run.
+NODE_BINS := kube-controller-manager kube-scheduler kubelet kube-proxy
+GOARCH    := $(shell $(GO) env GOARCH)
+cluster: controlplane $(addprefix $(CACHE)/,$(NODE_BINS)) e2e-images
+
+$(addprefix $(CACHE)/,$(NODE_BINS)): controlplane/go.mod
+	@echo ">> building $(@F) v1.36.3 from the Go module proxy (first time only, 1-3 minutes on 2 cores)"
+	cd controlplane && $(GO) build -o ../$@ k8s.io/kubernetes/cmd/$(@F)
+
+$(CACHE)/coredns-stock: coredns/go.mod
+	@echo ">> building stock CoreDNS v1.15.0 from the Go module proxy (for the migration test)"
+	cd coredns && CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o ../$@ github.com/coredns/coredns
+
+# e2e-images: the sandbox (pause), the test workload, and stock CoreDNS, as
+# OCI archives for ctr import; the image tool builds them as it builds ours.
+e2e-images: $(CACHE)/coredns-stock
+	@mkdir -p bin/e2e
+	@for b in pause testapp; do 	  echo ">> building bin/e2e/$$b"; 	  CGO_ENABLED=0 $(GO) build -trimpath -o bin/e2e/$$b ./test/e2e/images/$$b || exit 1; 	done
+	@echo ">> assembling the e2e images in bin/e2e"
+	cd image && $(GO) build -o ../bin/e2e/image-tool .
+	bin/e2e/image-tool -out bin/e2e/pause.tar -name registry.k8s.io/pause:3.10 -version 3.10 -entrypoint /pause \
+	  -description "the e2e cluster's Pod sandbox" -binary linux/$(GOARCH)=bin/e2e/pause >/dev/null
+	bin/e2e/image-tool -out bin/e2e/testapp.tar -name docker.io/headlessdns/e2e-testapp:$(VERSION) -version $(VERSION) \
+	  -entrypoint /testapp -description "the e2e cluster's test workload" -binary linux/$(GOARCH)=bin/e2e/testapp >/dev/null
+	bin/e2e/image-tool -out bin/e2e/coredns-stock.tar -name registry.k8s.io/coredns/coredns:v1.15.0 -version 1.15.0 \
+	  -description "stock CoreDNS v1.15.0" -binary linux/$(GOARCH)=$(CACHE)/coredns-stock >/dev/null
+
 vet:
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	$(GO) vet -tags e2e ./...
 	cd coredns && $(GO) vet .
 	cd controlplane && $(GO) vet .
 	cd image && $(GO) vet .
@@ -88,7 +118,11 @@ image-test: image
 integration: coredns controlplane
 	$(GO) test -tags integration -count=1 -timeout 15m -v ./test/integration
 
-test: vet unit image-test integration
+# e2e needs root (it runs a kubelet); it cleans up the host paths it uses.
+e2e: coredns image cluster
+	$(GO) test -tags e2e -count=1 -timeout 30m -v ./test/e2e
+
+test: vet unit image-test integration e2e
 
 demo: coredns controlplane
 	./demo/demo.sh

@@ -1,9 +1,12 @@
 // Command controlplane runs a local Kubernetes control plane, etcd and
 // kube-apiserver on free 127.0.0.1 ports, for the demo and the integration
 // tests. No controller-manager runs: whoever uses it creates EndpointSlices.
+// With -node it runs a whole one-node cluster instead, for the e2e tests
+// (node.go): the API server on a bridge of its own, kube-controller-manager,
+// kube-scheduler, containerd, kubelet and kube-proxy.
 //
-//	controlplane up    -dir DIR -bin BINDIR   start both, wait for /readyz, write DIR/kubeconfig
-//	controlplane down  -dir DIR               stop both
+//	controlplane up    -dir DIR -bin BINDIR [-node]  start, wait for /readyz, write DIR/kubeconfig
+//	controlplane down  -dir DIR               stop everything, and clean the host after -node
 //	controlplane stop  -dir DIR apiserver     stop one (etcd or apiserver), keeping its data
 //	controlplane start -dir DIR apiserver     start it again on the same port
 //	controlplane apply -dir DIR FILE          create the objects of a YAML file
@@ -14,18 +17,13 @@ package main
 import (
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -40,6 +38,21 @@ type state struct {
 	EtcdPID       int    `json:"etcdPid"`
 	APIServerPID  int    `json:"apiServerPid"`
 	Kubeconfig    string `json:"kubeconfig"`
+
+	// Node is set for a one-node cluster; its API server listens on the
+	// node's address instead of 127.0.0.1.
+	Node                  bool           `json:"node,omitempty"`
+	NodePIDs              map[string]int `json:"nodePids,omitempty"`
+	ControllerManagerPort int            `json:"controllerManagerPort,omitempty"`
+	SchedulerPort         int            `json:"schedulerPort,omitempty"`
+}
+
+// host is the address the API server listens on.
+func (s *state) host() string {
+	if s.Node {
+		return nodeIP
+	}
+	return "127.0.0.1"
 }
 
 func main() {
@@ -51,12 +64,13 @@ func main() {
 	dir := fs.String("dir", ".cache/controlplane", "state, data and log directory")
 	bin := fs.String("bin", ".cache/bin", "directory holding etcd and kube-apiserver")
 	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for readiness")
+	node := fs.Bool("node", false, "up: a one-node cluster (needs root)")
 	fs.Parse(os.Args[2:])
 
 	var err error
 	switch cmd {
 	case "up":
-		err = up(*dir, *bin, *timeout)
+		err = up(*dir, *bin, *timeout, *node)
 	case "down":
 		err = down(*dir)
 	case "apply":
@@ -83,7 +97,7 @@ func usage() {
 	os.Exit(2)
 }
 
-func up(dir, bin string, timeout time.Duration) error {
+func up(dir, bin string, timeout time.Duration, node bool) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -95,10 +109,18 @@ func up(dir, bin string, timeout time.Duration) error {
 	if s, err := load(dir); err == nil && alive(s.APIServerPID) {
 		return fmt.Errorf("already running in %s (kube-apiserver pid %d); run down first", dir, s.APIServerPID)
 	}
-	for _, b := range []string{"etcd", "kube-apiserver"} {
+	binaries := []string{"etcd", "kube-apiserver"}
+	if node {
+		binaries = append(binaries, "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy")
+	}
+	for _, b := range binaries {
 		if _, err := os.Stat(filepath.Join(bin, b)); err != nil {
-			return fmt.Errorf("%s is missing from %s: build it first (make controlplane)", b, bin)
+			return fmt.Errorf("%s is missing from %s: build it first (make controlplane, or make cluster for -node)", b, bin)
 		}
+	}
+	if node {
+		// What a run that did not come down left behind.
+		stopNode(dir, &state{Bin: bin})
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return err
@@ -109,13 +131,22 @@ func up(dir, bin string, timeout time.Duration) error {
 	if err := writeFiles(dir); err != nil {
 		return err
 	}
-	ports, err := freePorts(3)
+	ports, err := freePorts(5)
 	if err != nil {
 		return err
 	}
-	s := &state{Bin: bin, EtcdPort: ports[0], EtcdPeerPort: ports[1], APIServerPort: ports[2], Kubeconfig: filepath.Join(dir, "kubeconfig")}
+	s := &state{Bin: bin, EtcdPort: ports[0], EtcdPeerPort: ports[1], APIServerPort: ports[2], Kubeconfig: filepath.Join(dir, "kubeconfig"),
+		Node: node, NodePIDs: map[string]int{}, ControllerManagerPort: ports[3], SchedulerPort: ports[4]}
 	if err := writeKubeconfig(s); err != nil {
 		return err
+	}
+	if node {
+		if err := writeNodeFiles(dir, s); err != nil {
+			return err
+		}
+		if err := setUpNetwork(); err != nil {
+			return err
+		}
 	}
 	if err := startEtcd(dir, s, timeout); err != nil {
 		return err
@@ -124,10 +155,23 @@ func up(dir, bin string, timeout time.Duration) error {
 		stop(s.EtcdPID)
 		return err
 	}
+	if node {
+		err := startNode(dir, s, timeout)
+		if err == nil {
+			err = save(dir, s)
+		}
+		if err != nil {
+			stopNode(dir, s)
+			stop(s.APIServerPID)
+			stop(s.EtcdPID)
+			return err
+		}
+		fmt.Printf("one-node cluster: node %s at %s, containerd %s\n", nodeName, nodeIP, containerdSocket())
+	}
 	if err := save(dir, s); err != nil {
 		return err
 	}
-	fmt.Printf("kube-apiserver https://127.0.0.1:%d ready; etcd on 127.0.0.1:%d\nkubeconfig: %s\n", s.APIServerPort, s.EtcdPort, s.Kubeconfig)
+	fmt.Printf("kube-apiserver https://%s:%d ready; etcd on 127.0.0.1:%d\nkubeconfig: %s\n", s.host(), s.APIServerPort, s.EtcdPort, s.Kubeconfig)
 	return nil
 }
 
@@ -135,6 +179,9 @@ func down(dir string) error {
 	s, err := load(dir)
 	if err != nil {
 		return nil // nothing was started
+	}
+	if s.Node {
+		stopNode(dir, s)
 	}
 	stop(s.APIServerPID)
 	stop(s.EtcdPID)
@@ -188,127 +235,32 @@ func startEtcd(dir string, s *state, timeout time.Duration) error {
 
 func startAPIServer(dir string, s *state, timeout time.Duration) error {
 	key := filepath.Join(dir, "sa.key")
-	pid, err := spawn(dir, "apiserver", filepath.Join(s.Bin, "kube-apiserver"),
+	args := []string{
 		fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", s.EtcdPort),
-		"--bind-address=127.0.0.1",
+		"--bind-address=" + s.host(),
 		fmt.Sprintf("--secure-port=%d", s.APIServerPort),
-		"--cert-dir="+filepath.Join(dir, "certs"),
-		"--service-cluster-ip-range=10.96.0.0/16",
-		"--endpoint-reconciler-type=none",
+		"--cert-dir=" + filepath.Join(dir, "certs"),
+		"--service-cluster-ip-range=" + serviceCIDR,
 		"--service-account-issuer=https://kubernetes.default.svc",
-		"--service-account-key-file="+key,
-		"--service-account-signing-key-file="+key,
-		"--token-auth-file="+filepath.Join(dir, "tokens.csv"),
+		"--service-account-key-file=" + key,
+		"--service-account-signing-key-file=" + key,
+		"--token-auth-file=" + filepath.Join(dir, "tokens.csv"),
 		"--authorization-mode=RBAC",
-		"--disable-admission-plugins=ServiceAccount",
 		"--v=0",
-	)
+	}
+	if s.Node {
+		// The kubernetes Service leads to the node's address, and Pods
+		// get their service account tokens.
+		args = append(args, "--advertise-address="+nodeIP, "--kubelet-preferred-address-types=InternalIP")
+	} else {
+		args = append(args, "--endpoint-reconciler-type=none", "--disable-admission-plugins=ServiceAccount")
+	}
+	pid, err := spawn(dir, "apiserver", filepath.Join(s.Bin, "kube-apiserver"), args...)
 	if err != nil {
 		return err
 	}
 	s.APIServerPID = pid
-	return waitReady(fmt.Sprintf("https://127.0.0.1:%d/readyz", s.APIServerPort), pid, timeout, filepath.Join(dir, "apiserver.log"))
-}
-
-// spawn starts a detached process that outlives this command, logging to
-// DIR/NAME.log.
-func spawn(dir, name, path string, args ...string) (int, error) {
-	logf, err := os.OpenFile(filepath.Join(dir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return 0, err
-	}
-	defer logf.Close()
-	cmd := exec.Command(path, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("starting %s: %w", name, err)
-	}
-	pid := cmd.Process.Pid
-	go cmd.Wait() // reap it if it dies while we wait for it
-	return pid, nil
-}
-
-// waitReady polls url until it answers 200, the process dies or time runs out.
-func waitReady(url string, pid int, timeout time.Duration, logPath string) error {
-	client := &http.Client{
-		Timeout:   2 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, // #nosec G402 -- a self-signed local server
-	}
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if !alive(pid) {
-			return fmt.Errorf("process %d exited; see %s", pid, logPath)
-		}
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
-		req.Header.Set("Authorization", "Bearer "+adminToken)
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("%s not ready after %s; see %s", url, timeout, logPath)
-}
-
-// stop ends a process with SIGTERM, then SIGKILL after 10 seconds.
-func stop(pid int) {
-	if pid <= 0 || !alive(pid) {
-		return
-	}
-	syscall.Kill(pid, syscall.SIGTERM)
-	for range 100 {
-		if !alive(pid) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	syscall.Kill(pid, syscall.SIGKILL)
-	for range 50 {
-		if !alive(pid) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// alive tells whether pid runs and is not a zombie.
-func alive(pid int) bool {
-	if pid <= 0 || syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	// The state follows the command name in parentheses.
-	for i := len(stat) - 1; i > 0; i-- {
-		if stat[i] == ')' && i+2 < len(stat) {
-			return stat[i+2] != 'Z'
-		}
-	}
-	return true
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	return waitReady(fmt.Sprintf("https://%s:%d/readyz", s.host(), s.APIServerPort), pid, timeout, filepath.Join(dir, "apiserver.log"))
 }
 
 // writeFiles writes the service account key and the token file.
@@ -334,7 +286,7 @@ kind: Config
 clusters:
 - name: local
   cluster:
-    server: https://127.0.0.1:%d
+    server: https://%s:%d
     insecure-skip-tls-verify: true
 users:
 - name: admin
@@ -346,7 +298,7 @@ contexts:
     cluster: local
     user: admin
 current-context: local
-`, s.APIServerPort, adminToken)
+`, s.host(), s.APIServerPort, adminToken)
 	return os.WriteFile(s.Kubeconfig, []byte(cfg), 0o600)
 }
 

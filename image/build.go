@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,6 +32,8 @@ type platformBinary struct {
 
 type builder struct {
 	name, version, revision string
+	// entrypoint is where the binary goes, and what runs.
+	entrypoint, description string
 	created                 time.Time
 	ca                      string
 	platforms               []platformBinary
@@ -38,7 +41,7 @@ type builder struct {
 
 // image builds the image of one platform.
 func (b *builder) image(pb platformBinary) (v1.Image, error) {
-	files, err := layerFiles(pb.path, b.ca)
+	files, err := layerFiles(pb.path, strings.TrimPrefix(b.entrypoint, "/"), b.ca)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +59,7 @@ func (b *builder) image(pb platformBinary) (v1.Image, error) {
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
 	img, err = mutate.Append(img, mutate.Addendum{
 		Layer:   layer,
-		History: v1.History{Created: v1.Time{Time: b.created}, CreatedBy: "headless image builder", Comment: "CoreDNS with headless"},
+		History: v1.History{Created: v1.Time{Time: b.created}, CreatedBy: "headless image builder", Comment: b.description},
 	})
 	if err != nil {
 		return nil, err
@@ -70,7 +73,7 @@ func (b *builder) image(pb platformBinary) (v1.Image, error) {
 	cfg.Created = v1.Time{Time: b.created}
 	cfg.Config = v1.Config{
 		User:         User,
-		Entrypoint:   []string{"/coredns"},
+		Entrypoint:   []string{b.entrypoint},
 		WorkingDir:   "/",
 		Env:          []string{"PATH=/"},
 		ExposedPorts: map[string]struct{}{"53/tcp": {}, "53/udp": {}, "9153/tcp": {}},
@@ -82,8 +85,8 @@ func (b *builder) image(pb platformBinary) (v1.Image, error) {
 // labels are the OCI annotations' keys, as image labels.
 func (b *builder) labels() map[string]string {
 	return map[string]string{
-		"org.opencontainers.image.title":       "coredns",
-		"org.opencontainers.image.description": "CoreDNS v1.15.0 with the headless plugin",
+		"org.opencontainers.image.title":       path.Base(b.entrypoint),
+		"org.opencontainers.image.description": b.description,
 		"org.opencontainers.image.version":     b.version,
 		"org.opencontainers.image.revision":    b.revision,
 		"org.opencontainers.image.source":      "https://github.com/headlessdns/headless",

@@ -37,7 +37,7 @@ func buildSample(t *testing.T, dir string) string {
 		}
 	}
 	b := builder{name: "docker.io/headlessdns/coredns:0.0.0-test", version: "0.0.0-test", revision: "abc123",
-		created: time.Unix(1700000000, 0).UTC(), ca: filepath.Join(dir, "ca.crt"),
+		created: time.Unix(1700000000, 0).UTC(), ca: filepath.Join(dir, "ca.crt"), entrypoint: "/coredns", description: "CoreDNS v1.15.0 with the headless plugin",
 		platforms: []platformBinary{
 			{platform: v1.Platform{OS: "linux", Architecture: "amd64"}, path: filepath.Join(dir, "amd64")},
 			{platform: v1.Platform{OS: "linux", Architecture: "arm64"}, path: filepath.Join(dir, "arm64")},

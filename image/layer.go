@@ -40,9 +40,9 @@ const (
 	group  = "root:x:0:\nnonroot:x:65532:\n"
 )
 
-// layerFiles lists the layer's entries in order: the CoreDNS binary at
-// /coredns, the CA bundle, and the user and group files.
-func layerFiles(binary, caBundle string) ([]file, error) {
+// layerFiles lists the layer's entries in order: the binary at name (a
+// file in the root directory), the CA bundle, and the user and group files.
+func layerFiles(binary, name, caBundle string) ([]file, error) {
 	bin, err := os.ReadFile(binary)
 	if err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func layerFiles(binary, caBundle string) ([]file, error) {
 		return nil, err
 	}
 	return []file{
-		{name: "coredns", mode: 0o755, data: bin, caps: true},
+		{name: name, mode: 0o755, data: bin, caps: true},
 		{name: "etc/", mode: 0o755},
 		{name: "etc/group", mode: 0o644, data: []byte(group)},
 		{name: "etc/passwd", mode: 0o644, data: []byte(passwd)},

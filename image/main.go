@@ -1,4 +1,5 @@
-// Command image builds the OCI image of bin/coredns (CoreDNS + headless)
+// Command image builds the OCI image of bin/coredns (CoreDNS + headless), or
+// with -entrypoint of another static binary (the e2e cluster's images),
 // without a Docker daemon or a registry: one layer per platform holding
 // /coredns (with the file capability cap_net_bind_service=+ep), the CA
 // bundle and the non-root user 65532, assembled into a multi-platform image
@@ -34,6 +35,8 @@ func main() {
 		revision = flag.String("revision", "", "the source commit, for the labels")
 		epoch    = flag.Int64("epoch", 0, "the time of every file and of the image, in Unix seconds (the commit's time)")
 		ca       = flag.String("ca", "/etc/ssl/certs/ca-certificates.crt", "the CA bundle (Debian's ca-certificates)")
+		entry    = flag.String("entrypoint", "/coredns", "where the binary goes in the root directory, and what runs")
+		desc     = flag.String("description", "CoreDNS v1.15.0 with the headless plugin", "the image's description label")
 		bins     binaries
 	)
 	flag.Var(&bins, "binary", "OS/ARCH[/VARIANT]=PATH of a CoreDNS binary; once per platform")
@@ -42,7 +45,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "image: -name, -version and at least one -binary are needed")
 		os.Exit(2)
 	}
-	b := builder{name: *name, version: *version, revision: *revision, created: time.Unix(*epoch, 0).UTC(), ca: *ca}
+	if strings.Count(*entry, "/") != 1 || !strings.HasPrefix(*entry, "/") || len(*entry) < 2 {
+		fmt.Fprintf(os.Stderr, "image: -entrypoint %q: want a file in the root directory, such as /coredns\n", *entry)
+		os.Exit(2)
+	}
+	b := builder{name: *name, version: *version, revision: *revision, created: time.Unix(*epoch, 0).UTC(), ca: *ca, entrypoint: *entry, description: *desc}
 	for _, arg := range bins {
 		platform, path, ok := strings.Cut(arg, "=")
 		p, err := v1.ParsePlatform(platform)

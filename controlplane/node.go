@@ -1,0 +1,271 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// The one-node cluster (`up -node`): the control plane, plus
+// kube-controller-manager and kube-scheduler, plus a node of containerd,
+// kubelet and kube-proxy, all on a bridge this tool makes. The node's
+// address is the bridge's, so Pods reach the API server through the
+// kubernetes Service and nothing listens outside the host's own networks.
+const (
+	bridgeName  = "hlbr0"
+	nodeIP      = "10.244.0.1"
+	podSubnet   = "10.244.0.0/24"
+	clusterCIDR = "10.244.0.0/16"
+	serviceCIDR = "10.96.0.0/16"
+	clusterDNS  = "10.96.0.10"
+	nodeName    = "e2e-node"
+	// runDir holds sockets and containerd's state: a short path, as
+	// socket paths must be.
+	runDir = "/run/headless-e2e"
+	// SandboxImage is what containerd starts each Pod's sandbox from; the
+	// e2e images include one of that name.
+	sandboxImage = "registry.k8s.io/pause:3.10"
+)
+
+// Paths the kubelet writes to whatever it is told; down removes them. The
+// CRI plugin's network namespaces, /run/netns/cni-*, go too.
+var hostPaths = []string{"/var/lib/kubelet", "/var/log/pods", "/var/log/containers"}
+
+// nodeComponents are started in this order and stopped in the reverse.
+var nodeComponents = []string{"containerd", "controller-manager", "scheduler", "kubelet", "kube-proxy"}
+
+func containerdSocket() string { return filepath.Join(runDir, "containerd.sock") }
+
+// writeNodeFiles writes the node's configuration files into dir.
+func writeNodeFiles(dir string, s *state) error {
+	files := map[string]string{
+		"containerd.toml": fmt.Sprintf(`version = 2
+root = %q
+state = %q
+[grpc]
+  address = %q
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = %q
+  # The process lacks CAP_SYS_RESOURCE: without this every sandbox fails.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = %q
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+`, filepath.Join(dir, "containerd"), filepath.Join(runDir, "containerd"), containerdSocket(), sandboxImage, filepath.Join(dir, "cni")),
+
+		"cni/10-e2e.conflist": fmt.Sprintf(`{
+  "cniVersion": "0.4.0",
+  "name": "e2e",
+  "plugins": [{
+    "type": "bridge",
+    "bridge": %q,
+    "isGateway": true,
+    "hairpinMode": true,
+    "ipam": {
+      "type": "host-local",
+      "ranges": [[{"subnet": %q, "gateway": %q}]],
+      "routes": [{"dst": "0.0.0.0/0"}],
+      "dataDir": %q
+    }
+  }]
+}
+`, bridgeName, podSubnet, nodeIP, filepath.Join(dir, "cni-ipam")),
+
+		// Upstream for Pods with dnsPolicy Default (CoreDNS's forward):
+		// the node's bridge address, where nothing answers, so that no
+		// query leaves the host.
+		"resolv.conf": "nameserver " + nodeIP + "\n",
+
+		"kubelet.yaml": fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+containerRuntimeEndpoint: unix://%s
+cgroupDriver: cgroupfs
+failCgroupV1: false
+failSwapOn: false
+address: %s
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+clusterDNS: [%s]
+clusterDomain: cluster.local
+resolvConf: %s
+podCIDR: %s
+authentication:
+  anonymous: {enabled: true}
+  webhook: {enabled: false}
+authorization: {mode: AlwaysAllow}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard: {memory.available: 100Mi, nodefs.available: 1%%, imagefs.available: 1%%, nodefs.inodesFree: 1%%}
+localStorageCapacityIsolation: false
+serializeImagePulls: false
+syncFrequency: 10s
+fileCheckFrequency: 10s
+`, containerdSocket(), nodeIP, clusterDNS, filepath.Join(dir, "resolv.conf"), podSubnet),
+
+		"kube-proxy.yaml": fmt.Sprintf(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection:
+  kubeconfig: %s
+mode: iptables
+clusterCIDR: %s
+hostnameOverride: %s
+healthzBindAddress: 127.0.0.1:10256
+metricsBindAddress: 127.0.0.1:10249
+iptables:
+  # Service traffic leaves through the node, so replies from a Pod on
+  # the same bridge come back through it to be un-NATed.
+  masqueradeAll: true
+  syncPeriod: 5s
+  minSyncPeriod: 0s
+conntrack:
+  maxPerCore: 0
+  min: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
+`, s.Kubeconfig, clusterCIDR, nodeName),
+	}
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setUpNetwork makes the bridge with the node's address and turns on
+// forwarding, and bridged traffic through iptables for kube-proxy.
+func setUpNetwork() error {
+	if err := run("ip", "link", "add", bridgeName, "type", "bridge"); err != nil && !strings.Contains(err.Error(), "File exists") {
+		return err
+	}
+	if err := run("ip", "addr", "replace", nodeIP+"/24", "dev", bridgeName); err != nil {
+		return err
+	}
+	if err := run("ip", "link", "set", bridgeName, "up"); err != nil {
+		return err
+	}
+	for path, value := range map[string]string{
+		"/proc/sys/net/ipv4/ip_forward":                 "1",
+		"/proc/sys/net/bridge/bridge-nf-call-iptables":  "1",
+		"/proc/sys/net/bridge/bridge-nf-call-ip6tables": "1",
+	} {
+		if err := os.WriteFile(path, []byte(value), 0o644); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("setting %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// startNode starts the components of the node after the API server.
+func startNode(dir string, s *state, timeout time.Duration) error {
+	if err := os.MkdirAll(runDir, 0o700); err != nil {
+		return err
+	}
+	for _, name := range nodeComponents {
+		path := filepath.Join(s.Bin, binaryOf(name))
+		if name == "containerd" {
+			// Debian's, with runc and the CNI plugins.
+			var err error
+			if path, err = exec.LookPath("containerd"); err != nil {
+				return fmt.Errorf("containerd is not installed (Debian: containerd, containernetworking-plugins): %w", err)
+			}
+		}
+		pid, err := spawn(dir, name, path, nodeArgs(dir, s, name)...)
+		if err != nil {
+			return err
+		}
+		s.NodePIDs[name] = pid
+		if name == "containerd" {
+			if err := waitFile(containerdSocket(), pid, timeout, filepath.Join(dir, "containerd.log")); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func binaryOf(component string) string {
+	switch component {
+	case "controller-manager":
+		return "kube-controller-manager"
+	case "scheduler":
+		return "kube-scheduler"
+	}
+	return component
+}
+
+func nodeArgs(dir string, s *state, component string) []string {
+	switch component {
+	case "containerd":
+		return []string{"--config", filepath.Join(dir, "containerd.toml")}
+	case "controller-manager":
+		return []string{
+			"--kubeconfig=" + s.Kubeconfig,
+			"--service-account-private-key-file=" + filepath.Join(dir, "sa.key"),
+			"--root-ca-file=" + filepath.Join(dir, "certs", "apiserver.crt"),
+			"--leader-elect=false",
+			"--bind-address=127.0.0.1",
+			fmt.Sprintf("--secure-port=%d", s.ControllerManagerPort),
+			"--use-service-account-credentials=false",
+			"--concurrent-endpoint-syncs=5",
+			"--v=0",
+		}
+	case "scheduler":
+		return []string{
+			"--kubeconfig=" + s.Kubeconfig,
+			"--leader-elect=false",
+			"--bind-address=127.0.0.1",
+			fmt.Sprintf("--secure-port=%d", s.SchedulerPort),
+			"--v=0",
+		}
+	case "kubelet":
+		return []string{
+			"--config=" + filepath.Join(dir, "kubelet.yaml"),
+			"--kubeconfig=" + s.Kubeconfig,
+			"--hostname-override=" + nodeName,
+			"--node-ip=" + nodeIP,
+			"--cert-dir=" + filepath.Join(dir, "kubelet-pki"),
+			"--v=0",
+		}
+	case "kube-proxy":
+		return []string{"--config=" + filepath.Join(dir, "kube-proxy.yaml"), "--v=0"}
+	}
+	return nil
+}
+
+// waitFile waits until path exists, the process dies or time runs out.
+func waitFile(path string, pid int, timeout time.Duration, logPath string) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if !alive(pid) {
+			return fmt.Errorf("process %d exited; see %s", pid, logPath)
+		}
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not appear after %s; see %s", path, timeout, logPath)
+}
+
+func run(name string, args ...string) error {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
