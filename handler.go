@@ -2,6 +2,7 @@ package headless
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/coredns/coredns/plugin"
@@ -36,6 +37,7 @@ func (h *Headless) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		qtype:  state.QType(),
 		zone:   zone,
 		budget: answerBudget(&state),
+		udp:    state.Proto() == "udp",
 	}
 	rel := strings.TrimSuffix(name[:len(name)-len(zone)], ".")
 
@@ -98,6 +100,7 @@ type query struct {
 	// budget is the space the answer section may take; answers stop
 	// growing once their smallest possible size is past it.
 	budget int
+	udp    bool
 }
 
 // answerBudget is the part of the client's size (its EDNS0 buffer or 512
@@ -151,6 +154,12 @@ func (h *Headless) reverse(m *dns.Msg, q query, name string) result {
 	if len(targets) == 0 {
 		return notFound
 	}
+	if len(targets) > 1 {
+		slices.SortFunc(targets, comparePTROwners)
+		if h.ptrOne {
+			targets = targets[:1]
+		}
+	}
 	if q.qtype == dns.TypePTR {
 		h.ptrAnswer(m, q, targets, h.forward[0])
 	}
@@ -198,7 +207,11 @@ func (h *Headless) forwardName(m *dns.Msg, q query, rel string, z *zoneInfo) res
 		if !recs.hasPort(name.label) {
 			return notFound
 		}
-		if q.qtype == dns.TypeSRV {
+		switch {
+		case q.qtype != dns.TypeSRV:
+		case q.udp && h.udpSubset:
+			h.subsetSRV(m, q, recs, name.label)
+		default:
 			h.srvAnswer(m, q, recs, 0, len(recs.endpoints), name.label)
 		}
 	case nameCluster:
@@ -219,6 +232,10 @@ func (h *Headless) forwardName(m *dns.Msg, q query, rel string, z *zoneInfo) res
 
 // serviceAnswer answers the Service's own name.
 func (h *Headless) serviceAnswer(m *dns.Msg, q query, r *serviceRecords) {
+	if q.udp && h.udpSubset {
+		h.subsetAnswer(m, q, r, "")
+		return
+	}
 	if q.qtype == dns.TypeSRV {
 		h.srvAnswer(m, q, r, 0, len(r.endpoints), "")
 		return

@@ -35,6 +35,13 @@ type Headless struct {
 	namespaceSelector labels.Selector
 	endpointPodNames  bool
 	zonal             bool
+	// ptrOne is ptr_owner one: one PTR record per address.
+	ptrOne bool
+	// udpSubset is udp_answer_limit, and udpMax its count (0: none);
+	// rotation is where the next subset starts.
+	udpSubset bool
+	udpMax    int
+	rotation  atomic.Uint64
 	// multicluster are the multicluster zones, which serve ServiceImports
 	// from imports, the mcs-api client, and mcModel.
 	multicluster []string

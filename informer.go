@@ -369,6 +369,9 @@ func (w *watcher) rebuild(key string) {
 	var recs *serviceRecords
 	if svc != nil {
 		recs = buildRecords(namespace, name, from)
+		if recs != nil {
+			recs.created = svc.created
+		}
 	}
 	w.model.set(namespace, name, recs)
 	rebuildsTotal.Inc()

@@ -19,9 +19,11 @@ import (
 // SRV records, which are each endpoint's port set.
 type serviceRecords struct {
 	namespace, name string
-	v4              []byte // 4 bytes per A record
-	v6              []byte // 16 bytes per AAAA record
-	endpoints       []endpointRecords
+	// created is the Service's creation time in Unix seconds.
+	created   int64
+	v4        []byte // 4 bytes per A record
+	v6        []byte // 16 bytes per AAAA record
+	endpoints []endpointRecords
 	// portSets are the distinct port sets of the endpoints, each sorted by
 	// number then key, without duplicates or invalid numbers. Endpoints of
 	// the same slices share a set, and no two sets are equal.
@@ -37,12 +39,16 @@ type endpointRecords struct {
 	label  string
 	v4, v6 uint32
 	ports  uint32 // index into portSets
+	// named is set when the label is the endpoint's own (its hostname, or
+	// its pod's name with endpoint_pod_names), not derived from an address.
+	named bool
 }
 
 // entry is one address of a Service while its records are built.
 type entry struct {
 	addr       netip.Addr
 	label      string
+	named      bool
 	zone       string
 	slice      *endpointSlice
 	sliceIndex int // of slice among the Service's
@@ -74,13 +80,14 @@ func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords
 			}
 			seen[a] = struct{}{}
 			label := s.label(i)
-			if label == "" {
+			named := label != ""
+			if !named {
 				label = labelFromIP(a)
 			}
 			if s.cluster != "" {
 				label += "." + s.cluster
 			}
-			entries = append(entries, entry{addr: a, label: label, zone: s.zone(i), slice: s, sliceIndex: k})
+			entries = append(entries, entry{addr: a, label: label, named: named, zone: s.zone(i), slice: s, sliceIndex: k})
 		}
 	}
 	slices.SortStableFunc(entries, func(a, b entry) int { return strings.Compare(a.label, b.label) })
@@ -119,7 +126,7 @@ func recordsOf(namespace, name string, entries []entry) *serviceRecords {
 	r.endpoints = make([]endpointRecords, 0, distinct+1)
 	for i, e := range entries {
 		if i == 0 || entries[i-1].label != e.label {
-			r.endpoints = append(r.endpoints, endpointRecords{label: e.label})
+			r.endpoints = append(r.endpoints, endpointRecords{label: e.label, named: e.named})
 		}
 	}
 	for i, e := range entries {

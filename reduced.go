@@ -46,6 +46,9 @@ type service struct {
 	// selectorless Services get their slices from the mirroring controller
 	// or from hand-made slices; it only labels the programming metric.
 	selectorless bool
+	// created is the creation time in Unix seconds, which orders the
+	// owners of an address for ptr_owner one.
+	created int64
 }
 
 // endpointSlice is the reduced form of a discovery/v1 EndpointSlice: one
@@ -125,6 +128,7 @@ func transformService(obj any) (any, error) {
 			objectMeta:   reduceMeta(&s.ObjectMeta),
 			headless:     s.Spec.ClusterIP == v1.ClusterIPNone && s.Spec.Type != v1.ServiceTypeExternalName,
 			selectorless: len(s.Spec.Selector) == 0,
+			created:      s.CreationTimestamp.Unix(),
 		}, nil
 	case *mcs.ServiceImport:
 		// The slices of an import are made by the MCS controller.

@@ -136,6 +136,23 @@ func (h *Headless) parseOption(c *caddy.Controller, opt string, args []string, c
 		}
 		h.endpointPodNames = h.endpointPodNames || opt == "endpoint_pod_names"
 		h.zonal = h.zonal || opt == "zonal"
+	case "udp_answer_limit":
+		if len(args) > 1 {
+			return c.Errf("udp_answer_limit takes at most one count, got %d", len(args))
+		}
+		h.udpSubset = true
+		if len(args) == 1 {
+			n, err := strconv.Atoi(args[0])
+			if err != nil || n < 1 || n > 65535 {
+				return c.Errf("udp_answer_limit must be a count of records from 1 to 65535, got %q", args[0])
+			}
+			h.udpMax = n
+		}
+	case "ptr_owner":
+		if len(args) != 1 || (args[0] != "all" && args[0] != "one") {
+			return c.Errf("ptr_owner takes all or one, got %q", strings.Join(args, " "))
+		}
+		h.ptrOne = args[0] == "one"
 	case "multicluster":
 		if len(args) == 0 {
 			return c.Errf("multicluster needs at least one zone, such as clusterset.local")

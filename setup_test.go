@@ -75,6 +75,13 @@ func TestParse(t *testing.T) {
 			want(t, "forward zones", h.forward, []string{"cluster.local."})
 			want(t, "syntax", []nameSyntax{h.zones[0].syntax, h.zones[1].syntax}, []nameSyntax{{zonal: true}, {multicluster: true}})
 		}},
+		{input: "headless {\nudp_answer_limit\n}", check: func(t *testing.T, h *Headless, _ clientConfig) {
+			want(t, "udp_answer_limit", h.udpSubset, true)
+			want(t, "count", h.udpMax, 0)
+		}},
+		{input: "headless {\nudp_answer_limit 20\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { want(t, "count", h.udpMax, 20) }},
+		{input: "headless {\nptr_owner one\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { want(t, "ptr_owner", h.ptrOne, true) }},
+		{input: "headless {\nptr_owner all\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { want(t, "ptr_owner", h.ptrOne, false) }},
 		{input: "headless {\nttl 3600\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { want(t, "ttl", h.ttl, uint32(3600)) }},
 
 		// Errors, each naming its option.
@@ -92,6 +99,11 @@ func TestParse(t *testing.T) {
 		{input: "headless {\nendpoint https://\n}", wantErr: "is not an http or https URL"},
 		{input: "headless {\ntls a b\n}", wantErr: "tls needs a certificate"},
 		{input: "headless {\nzonal x\n}", wantErr: "zonal takes no arguments"},
+		{input: "headless {\nptr_owner\n}", wantErr: "ptr_owner takes all or one"},
+		{input: "headless {\nudp_answer_limit 0\n}", wantErr: "udp_answer_limit must be a count of records from 1 to 65535"},
+		{input: "headless {\nudp_answer_limit many\n}", wantErr: "udp_answer_limit must be a count"},
+		{input: "headless {\nudp_answer_limit 1 2\n}", wantErr: "udp_answer_limit takes at most one count"},
+		{input: "headless {\nptr_owner first\n}", wantErr: "ptr_owner takes all or one"},
 		{input: "headless {\nmulticluster\n}", wantErr: "multicluster needs at least one zone"},
 		{input: "headless cluster.local {\nmulticluster clusterset.local\n}", wantErr: "multicluster zone clusterset.local. is not one of the zones served"},
 		{input: "headless clusterset.local {\nmulticluster clusterset.local\n}", wantErr: "needs at least one forward zone that is not multicluster"},
