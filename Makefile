@@ -9,6 +9,8 @@
 #                 kube-proxy, controllers), with the image and deploy/ manifests
 #   make bench    the benchmark report, BENCHMARKS.md
 #   make bench-restart  RSS across an API server restart, alone
+#   make bench-envelope the 5,000-node envelope (150,000 headless endpoints); make bench
+#                 includes its last figures
 #   make fuzz     each fuzz target for FUZZTIME (10m by default); crashers land
 #                 in testdata/fuzz/ and become seeds that `make test` runs
 
@@ -24,7 +26,7 @@ IMAGE     ?= docker.io/headlessdns/coredns:$(VERSION)
 PLATFORMS ?= linux/amd64 linux/arm64
 LDFLAGS   := -s -w -X github.com/coredns/coredns/coremain.GitCommit=headless-$(VERSION)-$(REVISION)
 
-.PHONY: all test vet unit integration e2e cluster e2e-images coredns controlplane demo bench bench-restart fuzz image image-test clean
+.PHONY: all test vet unit integration e2e cluster e2e-images coredns controlplane demo bench bench-restart bench-envelope fuzz image image-test clean
 
 all: coredns
 
@@ -141,6 +143,9 @@ fuzz:
 
 bench: coredns controlplane
 	./bench/bench.sh
+
+bench-envelope: coredns controlplane
+	./bench/envelope.sh
 
 clean:
 	rm -rf bin .cache/controlplane .cache/demo

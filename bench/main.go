@@ -4,6 +4,8 @@
 //	bench load     -kubeconfig K -out DIR [-headless N] [-clusterip N] [-endpoints N]
 //	bench startup  -coredns BIN -conf FILE -dns ADDR -metrics ADDR -name NAME -want IP
 //	bench latency  -kubeconfig K -dns ADDR -updates N
+//	bench churn    -kubeconfig K -dns ADDR -rate R -duration D
+//	bench envelope -results TSV ...  the envelope section, from bench/envelope.sh
 //	bench report   -results TSV -gobench FILE ...   BENCHMARKS.md on standard output
 package main
 
@@ -14,7 +16,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench load|startup|latency|restart|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench load|startup|latency|churn|restart|envelope|report [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -25,6 +27,10 @@ func main() {
 		err = startup(os.Args[2:])
 	case "latency":
 		err = latency(os.Args[2:])
+	case "churn":
+		err = churn(os.Args[2:])
+	case "envelope":
+		err = envelope(os.Args[2:])
 	case "restart":
 		err = restart(os.Args[2:])
 	case "report":

@@ -18,6 +18,7 @@ func report(args []string) error {
 	results := fs.String("results", ".cache/bench/results.tsv", "raw results")
 	gobench := fs.String("gobench", ".cache/bench/gobench.txt", "go test -bench output")
 	hardening := fs.String("hardening", ".cache/bench/hardening.txt", "the figures the reload and churn tests print")
+	envelopeMD := fs.String("envelope", ".cache/bench-envelope/envelope.md", "the envelope section (make bench-envelope), included when present")
 	headless := fs.Int("headless", 0, "headless Services loaded")
 	clusterIP := fs.Int("clusterip", 0, "ClusterIP Services loaded")
 	duration := fs.Int("duration", 0, "seconds per dnsperf run")
@@ -164,6 +165,9 @@ Reproduce with `+"`make bench`"+` (defaults: 10,000 headless + 10,000 ClusterIP 
 		fmt.Println()
 	}
 
+	if b, err := os.ReadFile(*envelopeMD); err == nil {
+		fmt.Print(string(b))
+	}
 	fmt.Println("## Against the targets")
 	fmt.Println()
 	qps := func(sv, mix string) []float64 { return get("qps", sv, mix) }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# make bench-envelope: the 5,000-node envelope. 10,000 headless Services x 15
+# endpoints (150,000) plus 10,000 ClusterIP Services x 15, loaded through the
+# API server; headless, stock kubernetes and the lean pair measured for
+# start-up, RSS across an API server restart (side by side), and programming
+# latency under 100 EndpointSlice updates per second with dnsperf on.
+# Writes .cache/bench-envelope/envelope.md, which `make bench` puts in
+# BENCHMARKS.md.
+#   HEADLESS=10000 CLUSTERIP=10000 ENDPOINTS=15   the cluster
+#   RATE=100 CHURN=60s                            the churn
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HEADLESS=${HEADLESS:-10000} CLUSTERIP=${CLUSTERIP:-10000} ENDPOINTS=${ENDPOINTS:-15} IMPORTS=0
+RATE=${RATE:-100} CHURN=${CHURN:-60s}
+dir=.cache/bench-envelope cp=.cache/bin/controlplane b=.cache/bin/bench
+mkdir -p "$dir"
+command -v dnsperf >/dev/null || { echo ">> installing dnsperf (Debian)"; apt-get update -qq >/dev/null; apt-get install -y -qq dnsperf >/dev/null; }
+go build -o "$b" ./bench
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; "$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true; }
+trap cleanup EXIT INT TERM
+
+. bench/cluster.sh
+start_cluster "$dir"
+
+zones="cluster.local in-addr.arpa ip6.arpa"
+printf '.:1131 {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:9131\n    headless %s {\n        kubeconfig %s\n    }\n}\n' "$zones" "$kc" > "$dir/headless.Corefile"
+printf '.:1132 {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:9132\n    kubernetes %s {\n        kubeconfig %s\n    }\n}\n' "$zones" "$kc" > "$dir/stock.Corefile"
+printf '.:1134 {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:9134\n    headless %s {\n        kubeconfig %s\n        fallthrough\n    }\n    kubernetes %s {\n        kubeconfig %s\n        noendpoints\n    }\n}\n' "$zones" "$kc" "$zones" "$kc" > "$dir/pair.Corefile"
+port() { grep -o '^\.:[0-9]*' "$dir/$1.Corefile" | cut -d: -f2; }
+
+out=$dir/envelope.tsv
+: > "$out"
+record() { for kv in $3; do printf '%s\t%s\t%s\n' "$1" "$2" "$kv" >> "$out"; done; }
+
+echo ">> start-up, one server at a time"
+for s in headless stock pair; do
+  r=$("$b" startup -coredns bin/coredns -conf "$dir/$s.Corefile" -dns 127.0.0.1:"$(port $s)" -metrics 127.0.0.1:"$(grep -o 'prometheus 127.0.0.1:[0-9]*' "$dir/$s.Corefile" | cut -d: -f2)" -name "$last" -want "$want" -settle 5s)
+  echo "   $s: $r"; record startup "$s" "$r"
+done
+
+echo ">> RSS across an API server restart, the three side by side"
+r=$("$b" restart -cpdir "$dir/cp" -name "$last" -want "$want" \
+  headless="$dir/headless.Corefile"=127.0.0.1:1131 stock="$dir/stock.Corefile"=127.0.0.1:1132 pair="$dir/pair.Corefile"=127.0.0.1:1134)
+echo "$r" | sed 's/^/   /'
+echo "$r" | while read -r s rest; do record restart "$s" "$rest"; done
+
+echo ">> programming latency under $RATE slice updates/s for $CHURN, with dnsperf on, one server at a time"
+for s in headless stock pair; do
+  bin/coredns -conf "$dir/$s.Corefile" > "$dir/$s.log" 2>&1 & pid=$!; pids+=("$pid")
+  until dig +short @127.0.0.1 -p "$(port $s)" "$last" A 2>/dev/null | grep -q "$want"; do sleep 0.2; done
+  dnsperf -s 127.0.0.1 -p "$(port $s)" -d "$dir/service-a.txt" -l "${CHURN%s}" -c 4 -Q 5000 > "$dir/$s.dnsperf" 2>&1 &
+  r=$("$b" churn -kubeconfig "$kc" -dns 127.0.0.1:"$(port $s)" -rate "$RATE" -duration "$CHURN" -services "$HEADLESS")
+  wait $!
+  qps=$(awk '/Queries per second/ {print $4}' "$dir/$s.dnsperf")
+  echo "   $s: $r dnsperf_qps=$qps"; record churn "$s" "$r dnsperf_qps=$qps"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+done
+
+"$b" envelope -results "$out" -headless "$HEADLESS" -clusterip "$CLUSTERIP" -endpoints "$ENDPOINTS" -rate "$RATE" -churn "$CHURN" > "$dir/envelope.md"
+echo ">> wrote $dir/envelope.md"
+cat "$dir/envelope.md"
