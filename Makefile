@@ -1,7 +1,8 @@
 # headless: a CoreDNS plugin for Kubernetes headless Services.
 #
-#   make test     vet, unit tests, and the integration suite against a real
-#                 kube-apiserver + etcd (built on first use, cached in .cache/)
+#   make test     vet, unit tests, the integration suite against a real
+#                 kube-apiserver + etcd (built on first use, cached in .cache/),
+#                 and the e2e suite in a one-node cluster (needs root)
 #   make demo     CoreDNS with headless answering sample Services on 127.0.0.1:1053
 #   make coredns  bin/coredns: stock CoreDNS v1.15.0 plus headless
 #   make image    bin/coredns-image.tar: the OCI image (linux/amd64 and linux/arm64)
