@@ -21,3 +21,21 @@ start_cluster() {
   local n=$((0x0a800000 + (HEADLESS - 1) * 16))
   want=$(printf '10.%d.%d.%d' $((n >> 16 & 255)) $((n >> 8 & 255)) $((n & 255)))
 }
+
+# server_corefiles DIR PORT PROM: DIR/headless.Corefile, stock and pair:
+# headless alone, stock kubernetes alone and the lean pair on 127.0.0.1 ports
+# PORT+1, +2 and +4, with prometheus on PROM+1, +2, +4 unless PROM is "-".
+server_corefiles() {
+  local zones="cluster.local in-addr.arpa ip6.arpa" name off prom hx kx
+  for name in headless:1 stock:2 pair:4; do
+    off=${name#*:} name=${name%:*} prom= hx= kx=
+    [ "$3" = - ] || prom="    prometheus 127.0.0.1:$(($3 + off))\n"
+    [ "$name" = pair ] && hx='        fallthrough\n' kx='        noendpoints\n'
+    {
+      printf '.:%s {\n    bind 127.0.0.1\n%b' "$(($2 + off))" "$prom"
+      [ "$name" = stock ] || printf '    headless %s {\n        kubeconfig %s\n%b    }\n' "$zones" "$kc" "$hx"
+      [ "$name" = headless ] || printf '    kubernetes %s {\n        kubeconfig %s\n%b    }\n' "$zones" "$kc" "$kx"
+      printf '}\n'
+    } > "$1/$name.Corefile"
+  done
+}

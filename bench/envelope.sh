@@ -23,10 +23,7 @@ trap cleanup EXIT INT TERM
 . bench/cluster.sh
 start_cluster "$dir"
 
-zones="cluster.local in-addr.arpa ip6.arpa"
-printf '.:1131 {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:9131\n    headless %s {\n        kubeconfig %s\n    }\n}\n' "$zones" "$kc" > "$dir/headless.Corefile"
-printf '.:1132 {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:9132\n    kubernetes %s {\n        kubeconfig %s\n    }\n}\n' "$zones" "$kc" > "$dir/stock.Corefile"
-printf '.:1134 {\n    bind 127.0.0.1\n    prometheus 127.0.0.1:9134\n    headless %s {\n        kubeconfig %s\n        fallthrough\n    }\n    kubernetes %s {\n        kubeconfig %s\n        noendpoints\n    }\n}\n' "$zones" "$kc" "$zones" "$kc" > "$dir/pair.Corefile"
+server_corefiles "$dir" 1130 9130
 port() { grep -o '^\.:[0-9]*' "$dir/$1.Corefile" | cut -d: -f2; }
 
 out=$dir/envelope.tsv

@@ -14,10 +14,7 @@ trap '"$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true' EXIT INT TERM
 . bench/cluster.sh
 start_cluster "$dir"
 
-zones="cluster.local in-addr.arpa ip6.arpa"
-printf '.:1121 {\n    bind 127.0.0.1\n    headless %s {\n        kubeconfig %s\n    }\n}\n' "$zones" "$kc" > "$dir/headless.Corefile"
-printf '.:1122 {\n    bind 127.0.0.1\n    kubernetes %s {\n        kubeconfig %s\n    }\n}\n' "$zones" "$kc" > "$dir/stock.Corefile"
-printf '.:1124 {\n    bind 127.0.0.1\n    headless %s {\n        kubeconfig %s\n        fallthrough\n    }\n    kubernetes %s {\n        kubeconfig %s\n        noendpoints\n    }\n}\n' "$zones" "$kc" "$zones" "$kc" > "$dir/pair.Corefile"
+server_corefiles "$dir" 1120 -
 echo ">> the three side by side; steady memory at $SETTLE, then the API server stopped for 10 s"
 "$b" restart -cpdir "$dir/cp" -name "$last" -want "$want" -settle "$SETTLE" \
   headless="$dir/headless.Corefile"=127.0.0.1:1121 stock="$dir/stock.Corefile"=127.0.0.1:1122 pair="$dir/pair.Corefile"=127.0.0.1:1124
