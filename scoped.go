@@ -18,10 +18,7 @@ type scopedRecords struct {
 // inZone returns the records of the endpoints in topology zone, nil when
 // none is.
 func (r *serviceRecords) inZone(zone string) *serviceRecords {
-	if r.scopes == nil {
-		return nil
-	}
-	return r.scopes.zones[zone]
+	return r.scopes.zoneRecords()[zone]
 }
 
 // zoneRecords returns the records of each topology zone; none for nil.
