@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 
@@ -220,6 +221,24 @@ func FuzzTransformService(f *testing.F) {
 
 // FuzzParseReverse parses arbitrary names: whatever parses writes back as
 // the same name.
+// FuzzZoneOf holds zoneOf to plugin.Zones.Matches, whose answer it gives
+// without allocating.
+func FuzzZoneOf(f *testing.F) {
+	for _, name := range []string{"a.cluster.local.", `a\.cluster.local.`, `a\\.cluster.local.`, "in-addr.arpa.", "..", `\.`, "x.local."} {
+		f.Add(name)
+	}
+	zones := []string{"cluster.local.", "in-addr.arpa.", "ip6.arpa.", "svc.cluster.local.", "example."}
+	f.Fuzz(func(t *testing.T, name string) {
+		name = strings.ToLower(name)
+		if _, ok := dns.IsDomainName(name); !ok || !dns.IsFqdn(name) {
+			return
+		}
+		if got, want := zoneOf(zones, name), plugin.Zones(zones).Matches(name); got != want {
+			t.Fatalf("zoneOf(%q) = %q, plugin.Zones.Matches says %q", name, got, want)
+		}
+	})
+}
+
 func FuzzParseReverse(f *testing.F) {
 	for _, name := range []string{
 		"12.3.244.10.in-addr.arpa.", "10.in-addr.arpa.", "in-addr.arpa.", "1.2.3.4.5.in-addr.arpa.",

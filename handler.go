@@ -15,7 +15,7 @@ import (
 func (h *Headless) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	state := request.Request{W: w, Req: r}
 	name := state.Name() // lower case
-	zone := plugin.Zones(h.Zones).Matches(name)
+	zone := zoneOf(h.Zones, name)
 	if zone == "" || (state.QClass() != dns.ClassINET && state.QClass() != dns.ClassANY) {
 		return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 	}
@@ -36,7 +36,7 @@ func (h *Headless) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		qname:  state.QName(), // the case it was asked in
 		qtype:  state.QType(),
 		zone:   zone,
-		budget: answerBudget(&state),
+		budget: answerBudget(&state, len(name)),
 		udp:    state.Proto() == "udp",
 	}
 	rel := strings.TrimSuffix(name[:len(name)-len(zone)], ".")
@@ -105,10 +105,11 @@ type query struct {
 
 // answerBudget is the part of the client's size (its EDNS0 buffer or 512
 // over UDP, 64 KiB over TCP) that is left for answers: less the header, the
-// question and, when the client sent one, the OPT record of the reply.
-func answerBudget(state *request.Request) int {
+// question, whose name is nameLen long, and, when the client sent one, the
+// OPT record of the reply.
+func answerBudget(state *request.Request, nameLen int) int {
 	const header, questionFixed, opt = 12, 4, 11
-	budget := state.Size() - header - (len(state.QName()) + 1 + questionFixed)
+	budget := state.Size() - header - (nameLen + 1 + questionFixed)
 	if state.Req.IsEdns0() != nil {
 		budget -= opt
 	}

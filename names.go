@@ -1,6 +1,30 @@
 package headless
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// zoneOf returns the longest of zones that name is in, or "": what
+// plugin.Zones.Matches returns, without the two slices each zone costs it.
+// name and zones are lower case and fully qualified.
+func zoneOf(zones []string, name string) string {
+	zone := ""
+	for _, z := range zones {
+		if len(z) <= len(zone) {
+			continue
+		}
+		if z == "." {
+			zone = z
+			continue
+		}
+		if i, start := dns.PrevLabel(name, dns.CountLabel(z)); !start && name[i:] == z {
+			zone = z
+		}
+	}
+	return zone
+}
 
 // nameKind is the shape of a name below a forward zone.
 type nameKind int

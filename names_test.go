@@ -1,6 +1,10 @@
 package headless
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/coredns/coredns/plugin"
+)
 
 func TestParseName(t *testing.T) {
 	var (
@@ -72,5 +76,36 @@ func TestParseNameAllocatesNothing(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { parseName(name, nameSyntax{zonal: true}) }); n != 0 {
 			t.Errorf("%s: %v allocations per parse", name, n)
 		}
+	}
+}
+
+func TestZoneOf(t *testing.T) {
+	zones := []string{"cluster.local.", "in-addr.arpa.", "ip6.arpa.", "svc.cluster.local."}
+	for _, tc := range []struct{ name, want string }{
+		{"web.default.svc.cluster.local.", "svc.cluster.local."},
+		{"dns-version.cluster.local.", "cluster.local."},
+		{"cluster.local.", "cluster.local."},
+		{"svc.cluster.local.", "svc.cluster.local."},
+		{"local.", ""},
+		{"xcluster.local.", ""},
+		{`a\.cluster.local.`, ""},
+		{`a\\.cluster.local.`, "cluster.local."},
+		{`svc\.cluster.local.`, ""},
+		{"4.3.2.1.in-addr.arpa.", "in-addr.arpa."},
+		{"example.org.", ""},
+		{".", ""},
+	} {
+		if got := zoneOf(zones, tc.name); got != tc.want {
+			t.Errorf("zoneOf(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+		if got := plugin.Zones(zones).Matches(tc.name); got != tc.want {
+			t.Errorf("plugin.Zones.Matches(%q) = %q: the table is wrong", tc.name, got)
+		}
+		if n := testing.AllocsPerRun(100, func() { zoneOf(zones, tc.name) }); n != 0 {
+			t.Errorf("%s: %v allocations", tc.name, n)
+		}
+	}
+	if got := zoneOf([]string{".", "cluster.local."}, "example.org."); got != "." {
+		t.Errorf("the root zone holds every name, got %q", got)
 	}
 }
