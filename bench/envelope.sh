@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make bench-envelope: the 5,000-node envelope. 10,000 headless Services x 15
 # endpoints (150,000) plus 10,000 ClusterIP Services x 15, loaded through the
-# API server; headless, stock kubernetes and the lean pair measured for
-# start-up, RSS across an API server restart (side by side), and programming
-# latency under 100 EndpointSlice updates per second with dnsperf on.
+# API server; headless, stock kubernetes, the lean pair, and the lean pair as
+# deploy/ runs it (with the manifest's GOMEMLIMIT) measured for start-up, RSS
+# across an API server restart (side by side), and programming latency under
+# 100 EndpointSlice updates per second with dnsperf on.
 # Writes .cache/bench-envelope/envelope.md, which `make bench` puts in
 # BENCHMARKS.md.
 #   HEADLESS=10000 CLUSTERIP=10000 ENDPOINTS=15   the cluster
@@ -24,27 +25,35 @@ trap cleanup EXIT INT TERM
 start_cluster "$dir"
 
 server_corefiles "$dir" 1130 9130
+sed -e 's/^\.:1134/.:1135/' -e 's/9134/9135/' "$dir/pair.Corefile" > "$dir/deployed.Corefile"
+memlimit=$(awk '/name: GOMEMLIMIT/ {getline; print $2}' deploy/base/deployment.yaml)
+[ -n "$memlimit" ] || { echo "no GOMEMLIMIT in deploy/base/deployment.yaml" >&2; exit 1; }
 port() { grep -o '^\.:[0-9]*' "$dir/$1.Corefile" | cut -d: -f2; }
+# memlimit_of SERVER: the GOMEMLIMIT deploy/ gives SERVER; the others run
+# without one, as kubeadm runs CoreDNS.
+memlimit_of() { if [ "$1" = deployed ]; then echo "GOMEMLIMIT=$memlimit"; else echo GOMEMLIMIT=off; fi; }
+servers="headless stock pair deployed"
 
 out=$dir/envelope.tsv
 : > "$out"
 record() { for kv in $3; do printf '%s\t%s\t%s\n' "$1" "$2" "$kv" >> "$out"; done; }
 
 echo ">> start-up, one server at a time"
-for s in headless stock pair; do
-  r=$("$b" startup -coredns bin/coredns -conf "$dir/$s.Corefile" -dns 127.0.0.1:"$(port $s)" -metrics 127.0.0.1:"$(grep -o 'prometheus 127.0.0.1:[0-9]*' "$dir/$s.Corefile" | cut -d: -f2)" -name "$last" -want "$want" -settle 5s)
+for s in $servers; do
+  r=$(export "$(memlimit_of $s)"; "$b" startup -coredns bin/coredns -conf "$dir/$s.Corefile" -dns 127.0.0.1:"$(port $s)" -metrics 127.0.0.1:"$(grep -o 'prometheus 127.0.0.1:[0-9]*' "$dir/$s.Corefile" | cut -d: -f2)" -name "$last" -want "$want" -settle 5s)
   echo "   $s: $r"; record startup "$s" "$r"
 done
 
 echo ">> RSS across an API server restart, the three side by side"
 r=$("$b" restart -cpdir "$dir/cp" -name "$last" -want "$want" \
-  headless="$dir/headless.Corefile"=127.0.0.1:1131 stock="$dir/stock.Corefile"=127.0.0.1:1132 pair="$dir/pair.Corefile"=127.0.0.1:1134)
+  headless="$dir/headless.Corefile"=127.0.0.1:1131 stock="$dir/stock.Corefile"=127.0.0.1:1132 pair="$dir/pair.Corefile"=127.0.0.1:1134 \
+  deployed="$dir/deployed.Corefile"=127.0.0.1:1135="$(memlimit_of deployed)")
 echo "$r" | sed 's/^/   /'
 echo "$r" | while read -r s rest; do record restart "$s" "$rest"; done
 
 echo ">> programming latency under $RATE slice updates/s for $CHURN, with dnsperf on, one server at a time"
-for s in headless stock pair; do
-  bin/coredns -conf "$dir/$s.Corefile" > "$dir/$s.log" 2>&1 & pid=$!; pids+=("$pid")
+for s in $servers; do
+  (export "$(memlimit_of $s)"; exec bin/coredns -conf "$dir/$s.Corefile" > "$dir/$s.log" 2>&1) & pid=$!; pids+=("$pid")
   until dig +short @127.0.0.1 -p "$(port $s)" "$last" A 2>/dev/null | grep -q "$want"; do sleep 0.2; done
   dnsperf -s 127.0.0.1 -p "$(port $s)" -d "$dir/service-a.txt" -l "${CHURN%s}" -c 4 -Q 5000 > "$dir/$s.dnsperf" 2>&1 &
   r=$("$b" churn -kubeconfig "$kc" -dns 127.0.0.1:"$(port $s)" -rate "$RATE" -duration "$CHURN" -services "$HEADLESS")
@@ -54,6 +63,6 @@ for s in headless stock pair; do
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
 
-"$b" envelope -results "$out" -headless "$HEADLESS" -clusterip "$CLUSTERIP" -endpoints "$ENDPOINTS" -rate "$RATE" -churn "$CHURN" > "$dir/envelope.md"
+"$b" envelope -results "$out" -headless "$HEADLESS" -clusterip "$CLUSTERIP" -endpoints "$ENDPOINTS" -rate "$RATE" -churn "$CHURN" -memlimit "$memlimit" > "$dir/envelope.md"
 echo ">> wrote $dir/envelope.md"
 cat "$dir/envelope.md"

@@ -199,7 +199,8 @@ func createSlice(ctx context.Context, client kubernetes.Interface, s *discovery.
 	}
 }
 
-// runBatched creates objects with 64 workers, reporting progress.
+// runBatched creates objects with 64 workers, reporting progress, retrying
+// what an overloaded API server turns away.
 func runBatched(fns []func() error) error {
 	var (
 		next, done atomic.Int64
@@ -215,7 +216,7 @@ func runBatched(fns []func() error) error {
 				if i >= len(fns) {
 					return
 				}
-				if err := fns[i](); err != nil && !apierrors.IsAlreadyExists(err) {
+				if err := retryTransient(fns[i]); err != nil && !apierrors.IsAlreadyExists(err) {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -231,6 +232,20 @@ func runBatched(fns []func() error) error {
 	wg.Wait()
 	fmt.Printf("   %d objects in %s\n", len(fns), time.Since(start).Round(time.Second))
 	return firstErr
+}
+
+// retryTransient calls fn until it succeeds or fails for a reason other
+// than an API server too busy to answer in time, five times at most. A
+// create that timed out may have been done: the retry then finds it exists.
+func retryTransient(fn func() error) error {
+	var err error
+	for attempt := range 5 {
+		if err = fn(); !apierrors.IsTimeout(err) && !apierrors.IsServerTimeout(err) && !apierrors.IsTooManyRequests(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * time.Second)
+	}
+	return err
 }
 
 // writeQueries writes dnsperf query files, one per mix, and a hosts file

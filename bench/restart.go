@@ -11,7 +11,8 @@ import (
 )
 
 // restart measures each server's RSS across an API server restart: it
-// starts the servers (NAME=COREFILE=DNSADDR each), waits until every one
+// starts the servers (NAME=COREFILE=DNSADDR each, and =KEY=VALUE after it
+// for a variable of their environment, GOMEMLIMIT=100MiB say), waits until every one
 // answers name with want, reads the steady RSS (the highest over a window
 // once settled), stops and starts the API server with the controlplane
 // tool, and samples the RSS every 50 ms until the relist has been served
@@ -42,11 +43,14 @@ func restart(args []string) error {
 		}
 	}()
 	for _, arg := range fs.Args() {
-		parts := strings.SplitN(arg, "=", 3)
-		if len(parts) != 3 {
-			return fmt.Errorf("want NAME=COREFILE=DNSADDR, got %q", arg)
+		parts := strings.SplitN(arg, "=", 4)
+		if len(parts) < 3 {
+			return fmt.Errorf("want NAME=COREFILE=DNSADDR[=KEY=VALUE], got %q", arg)
 		}
 		s := &server{name: parts[0], addr: parts[2], cmd: exec.Command(*bin, "-conf", parts[1])}
+		if len(parts) == 4 {
+			s.cmd.Env = append(os.Environ(), parts[3])
+		}
 		if err := s.cmd.Start(); err != nil {
 			return err
 		}
