@@ -25,6 +25,8 @@ REVISION  := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 EPOCH     := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 IMAGE     ?= docker.io/headlessdns/coredns:$(VERSION)
 PLATFORMS ?= linux/amd64 linux/arm64
+# TAGS=allplugins adds the stock plugins coredns/main.go leaves out.
+TAGS      ?=
 LDFLAGS   := -s -w -X github.com/coredns/coredns/coremain.GitCommit=headless-$(VERSION)-$(REVISION)
 
 .PHONY: all test vet unit integration e2e cluster e2e-images coredns controlplane demo bench bench-restart bench-envelope fuzz image image-test clean
@@ -33,14 +35,14 @@ all: coredns
 
 coredns:
 	@echo ">> building bin/coredns (CoreDNS v1.15.0 + headless)"
-	cd coredns && $(GO) build -o ../bin/coredns .
+	cd coredns && $(GO) build -tags '$(TAGS)' -o ../bin/coredns .
 
 # Static, reproducible binaries per platform, then the image from them.
 image:
 	@for p in $(PLATFORMS); do \
 	  echo ">> building bin/$$(echo $$p | tr / -)/coredns"; \
 	  (cd coredns && CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -buildvcs=false \
-	    -ldflags '$(LDFLAGS)' -o ../bin/$$(echo $$p | tr / -)/coredns .) || exit 1; \
+	    -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o ../bin/$$(echo $$p | tr / -)/coredns .) || exit 1; \
 	done
 	@test -f /etc/ssl/certs/ca-certificates.crt || { echo ">> installing ca-certificates (Debian)"; apt-get update -qq && apt-get install -y -qq ca-certificates >/dev/null; }
 	@echo ">> assembling bin/coredns-image.tar ($(IMAGE))"

@@ -25,7 +25,13 @@ trap cleanup EXIT INT TERM
 start_cluster "$dir"
 
 server_corefiles "$dir" 1130 9130
-sed -e 's/^\.:1134/.:1135/' -e 's/9134/9135/' "$dir/pair.Corefile" > "$dir/deployed.Corefile"
+# The pair again on ports 1135-1138: as deployed, and the variants of the
+# ablation below.
+for v in deployed:5 nostream:6 allplugins:7 allplugins-nolimit:8; do
+  sed -e "s/^\.:1134/.:113${v#*:}/" -e "s/9134/913${v#*:}/" "$dir/pair.Corefile" > "$dir/${v%:*}.Corefile"
+done
+echo ">> building .cache/bin/coredns-allplugins (TAGS=allplugins), for the ablation"
+(cd coredns && go build -tags allplugins -o ../.cache/bin/coredns-allplugins .)
 memlimit=$(awk '/name: GOMEMLIMIT/ {getline; print $2}' deploy/base/deployment.yaml)
 [ -n "$memlimit" ] || { echo "no GOMEMLIMIT in deploy/base/deployment.yaml" >&2; exit 1; }
 port() { grep -o '^\.:[0-9]*' "$dir/$1.Corefile" | cut -d: -f2; }
@@ -44,12 +50,23 @@ for s in $servers; do
   echo "   $s: $r"; record startup "$s" "$r"
 done
 
-echo ">> RSS across an API server restart, the three side by side"
-r=$("$b" restart -cpdir "$dir/cp" -name "$last" -want "$want" \
+echo ">> RSS across an API server restart, the four side by side"
+r=$("$b" restart -cpdir "$dir/cp" -name "$last" -want "$want" -env deployed="$(memlimit_of deployed)" \
   headless="$dir/headless.Corefile"=127.0.0.1:1131 stock="$dir/stock.Corefile"=127.0.0.1:1132 pair="$dir/pair.Corefile"=127.0.0.1:1134 \
-  deployed="$dir/deployed.Corefile"=127.0.0.1:1135="$(memlimit_of deployed)")
+  deployed="$dir/deployed.Corefile"=127.0.0.1:1135)
 echo "$r" | sed 's/^/   /'
 echo "$r" | while read -r s rest; do record restart "$s" "$rest"; done
+
+echo ">> what helps: the same restart, the pair as deployed against it less one change each"
+r=$("$b" restart -cpdir "$dir/cp" -name "$last" -want "$want" \
+  -env deployed="GOMEMLIMIT=$memlimit" \
+  -env nostream="GOMEMLIMIT=$memlimit" -env nostream=KUBE_FEATURE_WatchListClient=false \
+  -env allplugins="GOMEMLIMIT=$memlimit" -bin allplugins=.cache/bin/coredns-allplugins \
+  -bin allplugins-nolimit=.cache/bin/coredns-allplugins \
+  deployed="$dir/deployed.Corefile"=127.0.0.1:1135 nostream="$dir/nostream.Corefile"=127.0.0.1:1136 \
+  allplugins="$dir/allplugins.Corefile"=127.0.0.1:1137 allplugins-nolimit="$dir/allplugins-nolimit.Corefile"=127.0.0.1:1138)
+echo "$r" | sed 's/^/   /'
+echo "$r" | while read -r s rest; do record ablation "$s" "$rest"; done
 
 echo ">> programming latency under $RATE slice updates/s for $CHURN, with dnsperf on, one server at a time"
 for s in $servers; do

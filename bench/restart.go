@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
@@ -11,8 +12,8 @@ import (
 )
 
 // restart measures each server's RSS across an API server restart: it
-// starts the servers (NAME=COREFILE=DNSADDR each, and =KEY=VALUE after it
-// for a variable of their environment, GOMEMLIMIT=100MiB say), waits until every one
+// starts the servers (NAME=COREFILE=DNSADDR each; -env and -bin set a
+// server's environment and binary), waits until every one
 // answers name with want, reads the steady RSS (the highest over a window
 // once settled), stops and starts the API server with the controlplane
 // tool, and samples the RSS every 50 ms until the relist has been served
@@ -27,6 +28,24 @@ func restart(args []string) error {
 	settle := fs.Duration("settle", 130*time.Second, "when to read steady memory, from the start")
 	down := fs.Duration("down", 10*time.Second, "how long the API server stays down")
 	after := fs.Duration("after", 60*time.Second, "how long to sample after the API server is back")
+	env := map[string][]string{}
+	fs.Func("env", "NAME=KEY=VALUE: a variable of server NAME's environment (repeatable)", func(v string) error {
+		server, kv, ok := strings.Cut(v, "=")
+		if !ok || !strings.Contains(kv, "=") {
+			return fmt.Errorf("want NAME=KEY=VALUE, got %q", v)
+		}
+		env[server] = append(env[server], kv)
+		return nil
+	})
+	bins := map[string]string{}
+	fs.Func("bin", "NAME=PATH: server NAME's binary, if not -coredns (repeatable)", func(v string) error {
+		server, path, ok := strings.Cut(v, "=")
+		if !ok {
+			return fmt.Errorf("want NAME=PATH, got %q", v)
+		}
+		bins[server] = path
+		return nil
+	})
 	fs.Parse(args)
 
 	type server struct {
@@ -43,14 +62,12 @@ func restart(args []string) error {
 		}
 	}()
 	for _, arg := range fs.Args() {
-		parts := strings.SplitN(arg, "=", 4)
-		if len(parts) < 3 {
-			return fmt.Errorf("want NAME=COREFILE=DNSADDR[=KEY=VALUE], got %q", arg)
+		parts := strings.SplitN(arg, "=", 3)
+		if len(parts) != 3 {
+			return fmt.Errorf("want NAME=COREFILE=DNSADDR, got %q", arg)
 		}
-		s := &server{name: parts[0], addr: parts[2], cmd: exec.Command(*bin, "-conf", parts[1])}
-		if len(parts) == 4 {
-			s.cmd.Env = append(os.Environ(), parts[3])
-		}
+		s := &server{name: parts[0], addr: parts[2], cmd: exec.Command(cmp.Or(bins[parts[0]], *bin), "-conf", parts[1])}
+		s.cmd.Env = append(os.Environ(), env[parts[0]]...)
 		if err := s.cmd.Start(); err != nil {
 			return err
 		}
