@@ -57,7 +57,8 @@ func report(args []string) error {
 	fmt.Printf(`# Benchmarks
 
 headless against CoreDNS's stock *kubernetes* plugin, on the same synthetic cluster and the
-same binary (`+"`bin/coredns`"+`, CoreDNS v1.15.0 + headless).
+same binary (`+"`bin/coredns`"+`, CoreDNS v1.15.0 + headless, as the image ships it: every stock
+plugin but seven backends of external services).
 
 Reproduce with `+"`make bench`"+` (defaults: 10,000 headless + 10,000 ClusterIP Services), or scaled:
 `+"`HEADLESS=1000 CLUSTERIP=1000 DURATION=5 ROUNDS=2 make bench`"+`.
@@ -188,6 +189,16 @@ Reproduce with `+"`make bench`"+` (defaults: 10,000 headless + 10,000 ClusterIP 
 			k, c := medianRatio(h, qps("stock", mix)), medianRatio(h, qps("hosts", mix))
 			fmt.Printf("- %s, the same bar: %.2fx and %.2fx, %s.\n", mixName(mix), k, c, check(k >= 2 && c >= 0.9))
 		}
+	}
+	lowest, lowestMix := 0.0, ""
+	for _, mix := range []string{"service-a", "zonal-a", "mc-a", "endpoint-a", "ptr"} {
+		if c := medianRatio(qps("headless", mix), qps("hosts", mix)); c > 0 && (lowestMix == "" || c < lowest) {
+			lowest, lowestMix = c, mix
+		}
+	}
+	if lowestMix != "" {
+		fmt.Printf("- Every query kind hosts answers (the rows above with a hosts figure) >= 0.95x hosts: lowest %.2fx (%s), %s.\n",
+			lowest, mixName(lowestMix), check(lowest >= 0.95))
 	}
 	fmt.Printf("- SRV >= 2x stock: %.2fx, %s. PTR >= 2x stock: %.2fx, %s.\n", srv, check(srv >= 2), ptr, check(ptr >= 2))
 	fmt.Printf("- RSS headless <= 1/3 of stock: %.2f, %s; pair <= 2/3: %.2f, %s.\n", hr, check(hr <= 1.0/3), pr, check(pr <= 2.0/3))

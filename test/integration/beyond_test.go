@@ -5,6 +5,9 @@ package integration
 import (
 	"fmt"
 	"net"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,5 +150,82 @@ func TestPTROwnerAcrossProcesses(t *testing.T) {
 			eventuallyAt(t, p.dnsAddr, 20*time.Second, test.Case{Qname: name, Qtype: dns.TypePTR, Answer: []dns.RR{test.PTR(name + " 5 IN PTR " + target)}})
 		}
 		p.stop()
+	}
+}
+
+// cacheHits is the cache's hit count on the /metrics page.
+var cacheHits = regexp.MustCompile(`(?m)^coredns_cache_hits_total\{[^}]*type="success"[^}]*\} (\d+)$`)
+
+// The plugins in front of headless see every reply through WriteMsg: log
+// logs each, cache stores and serves them, loadbalance reorders them.
+func TestChainSeesReplies(t *testing.T) {
+	createNamespace(t, "chain")
+	createService(t, "chain", "web", v1.ClusterIPNone, true)
+	var eps []discovery.Endpoint
+	for i := range 4 {
+		eps = append(eps, objects.Endpoint("", fmt.Sprintf("10.111.0.%d", i+1)))
+	}
+	createSlice(t, objects.ControllerSlice("chain", "web", "web-1", true, discovery.AddressTypeIPv4,
+		[]discovery.EndpointPort{objects.TCPPort("http", 80)}, eps...))
+	p, err := startCoreDNS(t.TempDir(), "chain", `cluster.local:{PORT} {
+    bind 127.0.0.1
+    ready 127.0.0.1:{READY}
+    log
+    prometheus 127.0.0.1:{PPROF}
+    cache 30
+    headless cluster.local {
+        kubeconfig `+kubeconfig+`
+    }
+}
+lb.local:{PORT} {
+    bind 127.0.0.1
+    log
+    loadbalance
+    headless lb.local {
+        kubeconfig `+kubeconfig+`
+    }
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop()
+	const cached, balanced = "web.chain.svc.cluster.local.", "web.chain.svc.lb.local."
+	eventuallyAt(t, p.dnsAddr, 20*time.Second, test.Case{Qname: "web.chain.svc.lb.local.", Qtype: dns.TypeA,
+		Answer: []dns.RR{
+			test.A(balanced + " 5 IN A 10.111.0.1"), test.A(balanced + " 5 IN A 10.111.0.2"),
+			test.A(balanced + " 5 IN A 10.111.0.3"), test.A(balanced + " 5 IN A 10.111.0.4"),
+		}})
+
+	for range 3 {
+		if r, err := ask(p.dnsAddr, "udp", cached, dns.TypeA); err != nil || len(r.Answer) != 4 {
+			t.Fatalf("%s: %v, %v", cached, r, err)
+		}
+	}
+	if hits := p.profile(t, "/metrics", cacheHits); hits < 2 {
+		t.Errorf("cache hits %d after three questions, want 2 or more", hits)
+	}
+
+	orders := map[string]bool{}
+	for range 20 {
+		r, err := ask(p.dnsAddr, "udp", balanced, dns.TypeA)
+		if err != nil || len(r.Answer) != 4 {
+			t.Fatalf("%s: %v, %v", balanced, r, err)
+		}
+		var order []string
+		for _, rr := range r.Answer {
+			order = append(order, rr.(*dns.A).A.String())
+		}
+		orders[strings.Join(order, " ")] = true
+	}
+	if len(orders) < 2 {
+		t.Errorf("loadbalance gave one order in 20 answers: %v", orders)
+	}
+
+	time.Sleep(time.Second) // log writes as it goes
+	out, _ := os.ReadFile(p.log)
+	for name, want := range map[string]int{cached: 3, balanced: 21} {
+		if n := strings.Count(string(out), `"A IN `+name+` udp`); n < want {
+			t.Errorf("log shows %d questions for %s, want %d or more:\n%s", n, name, want, out)
+		}
 	}
 }
