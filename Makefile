@@ -99,13 +99,13 @@ vet:
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
 	$(GO) vet -tags e2e ./...
-	cd coredns && $(GO) vet .
+	cd coredns && $(GO) vet . && $(GO) vet -tags allplugins .
 	cd controlplane && $(GO) vet .
 	cd image && $(GO) vet .
 
 unit:
 	$(GO) test -race -count=1 .
-	cd coredns && $(GO) test -count=1 .
+	cd coredns && $(GO) test -count=1 . && $(GO) test -count=1 -tags allplugins .
 
 # The image built by `make image`, inspected: platforms, user, entrypoint,
 # the file capability, labels; and the builder's reproducibility.
