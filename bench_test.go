@@ -12,33 +12,32 @@ import (
 
 	"github.com/miekg/dns"
 	discovery "k8s.io/api/discovery/v1"
+	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 )
 
 // benchHeadless is a Headless whose model holds services Services of
-// endpoints endpoints each (hostnames web-N, two named ports), built the way
-// the informers build it, without informers.
+// endpoints endpoints each (hostnames web-N, two named ports), built from
+// the objects by modelHeadless.
 func benchHeadless(b *testing.B, services, endpoints int) *Headless {
 	b.Helper()
-	h := New([]string{"cluster.local.", "in-addr.arpa."})
-	if err := h.setZones(); err != nil {
-		b.Fatal(err)
-	}
-	h.synced.Store(true)
+	objs := make([]kruntime.Object, 0, 2*services)
 	for s := range services {
-		h.model.set("bench", fmt.Sprintf("svc-%d", s), buildRecords("bench", fmt.Sprintf("svc-%d", s), []*endpointSlice{benchSlice(s, endpoints)}))
+		objs = append(objs, headlessService("bench", fmt.Sprintf("svc-%d", s)), benchSlice(s, endpoints))
 	}
-	return h
+	return modelHeadless(b, objs, func(h *Headless) { h.Zones = []string{"cluster.local.", "in-addr.arpa."} })
 }
 
-func benchSlice(s, endpoints int) *endpointSlice {
+// benchSlice is the one slice of Service svc-s: endpoints web-N at
+// 10.<s>.<N>.
+func benchSlice(s, endpoints int) *discovery.EndpointSlice {
 	var eps []discovery.Endpoint
 	for e := range endpoints {
 		eps = append(eps, ep(fmt.Sprintf("web-%d", e), fmt.Sprintf("10.%d.%d.%d", byte(s>>8), byte(s), byte(e))))
 	}
 	name := fmt.Sprintf("svc-%d", s)
-	return reduceSlice(controllerSlice("bench", name, name+"-abcde", true, discovery.AddressTypeIPv4,
-		[]discovery.EndpointPort{tcpPort("http", 80), tcpPort("metrics", 9090)}, eps...), reduceOptions{})
+	return controllerSlice("bench", name, name+"-abcde", true, discovery.AddressTypeIPv4,
+		[]discovery.EndpointPort{tcpPort("http", 80), tcpPort("metrics", 9090)}, eps...)
 }
 
 // discard is a ResponseWriter that drops replies, so a benchmark measures
@@ -110,7 +109,7 @@ func BenchmarkModelLookup(b *testing.B) {
 	h := benchHeadless(b, 1000, 10)
 	b.ReportAllocs()
 	for b.Loop() {
-		if h.model.service("svc-500.bench") == nil {
+		if h.model.service(serviceKey{"bench", "svc-500"}) == nil {
 			b.Fatal("not found")
 		}
 	}
@@ -120,10 +119,11 @@ func BenchmarkModelLookup(b *testing.B) {
 // the Service's records and publish them, in a model of 1,000 Services.
 func BenchmarkApplySliceUpdate(b *testing.B) {
 	h := benchHeadless(b, 1000, 10)
-	slices := []*endpointSlice{benchSlice(500, 10)}
+	svc := reducedService("bench", "svc-500")
+	slices := []*endpointSlice{reduceSlice(benchSlice(500, 10), reduceOptions{})}
 	b.ReportAllocs()
 	for b.Loop() {
-		h.model.set("bench", "svc-500", buildRecords("bench", "svc-500", slices))
+		h.model.set(svc.key(), buildRecords(svc, slices))
 	}
 }
 
@@ -139,8 +139,9 @@ func BenchmarkModelMemory(b *testing.B) {
 		m := newModel(true)
 		kept := make([]*endpointSlice, services)
 		for s := range services {
-			kept[s] = benchSlice(s, endpoints)
-			m.set("bench", fmt.Sprintf("svc-%d", s), buildRecords("bench", fmt.Sprintf("svc-%d", s), kept[s:s+1]))
+			kept[s] = reduceSlice(benchSlice(s, endpoints), reduceOptions{})
+			svc := reducedService("bench", fmt.Sprintf("svc-%d", s))
+			m.set(svc.key(), buildRecords(svc, kept[s:s+1]))
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
@@ -180,8 +181,9 @@ func BenchmarkRebuildHugeService(b *testing.B) {
 		slices = append(slices, reduceSlice(obj.(*discovery.EndpointSlice), reduceOptions{}))
 	}
 	m := newModel(true)
+	svc := reducedService("default", "huge")
 	b.ReportAllocs()
 	for b.Loop() {
-		m.set("default", "huge", buildRecords("default", "huge", slices))
+		m.set(svc.key(), buildRecords(svc, slices))
 	}
 }

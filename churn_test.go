@@ -32,7 +32,7 @@ func churnSlice(k, v int) *discovery.EndpointSlice {
 // version of each slice: never a mix of two, never a part of one.
 func TestChurnAnswersAreConsistent(t *testing.T) {
 	const updates = 1000
-	h, client := newTestHeadless(t, []runtime.Object{headlessService("default", "churn"), churnSlice(0, 0), churnSlice(1, 0)})
+	h, client := informedHeadless(t, []runtime.Object{headlessService("default", "churn"), churnSlice(0, 0), churnSlice(1, 0)})
 	const name = "churn.default.svc.cluster.local."
 
 	var (

@@ -31,7 +31,7 @@ type clientConfig struct {
 }
 
 // parseOption reads one of the options that say how to reach the API
-// server. They take kubernetes's syntax.
+// server, which take kubernetes's syntax; any other option is unknown.
 func (cc *clientConfig) parseOption(c *caddy.Controller, opt string, args []string) error {
 	switch opt {
 	case "kubeconfig":
@@ -78,6 +78,8 @@ func (cc *clientConfig) parseOption(c *caddy.Controller, opt string, args []stri
 		} else {
 			cc.maxInflight = n
 		}
+	default:
+		return c.Errf("unknown option %q", opt)
 	}
 	return nil
 }

@@ -1,8 +1,10 @@
 package headless
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,9 +98,57 @@ func cluster() []runtime.Object {
 	}
 }
 
-// newTestHeadless starts a Headless over a fake clientset holding objs and
-// waits for its caches to sync.
-func newTestHeadless(t *testing.T, objs []runtime.Object, configure ...func(*Headless)) (*Headless, *fake.Clientset) {
+// modelHeadless is a synced Headless for cluster.local, in-addr.arpa and
+// ip6.arpa (or the zones configure sets) whose model is built straight
+// from objs, without informers: each Service reduced as transformService
+// reduces it, each slice as reduceSlice does, and each headless Service's
+// records built from its slices as a rebuild builds them. What the
+// informers select (namespaces, labels, namespace_labels, the slice label
+// selectors) is theirs to test: use informedHeadless for that.
+func modelHeadless(tb testing.TB, objs []runtime.Object, configure ...func(*Headless)) *Headless {
+	tb.Helper()
+	h := New([]string{"cluster.local.", "in-addr.arpa.", "ip6.arpa."})
+	for _, f := range configure {
+		f(h)
+	}
+	if len(h.namespaces) > 0 || h.selector != nil || h.namespaceSelector != nil || len(h.multicluster) > 0 {
+		tb.Fatal("modelHeadless: namespaces, labels, namespace_labels and multicluster are the informers' work; use informedHeadless")
+	}
+	if err := h.setZones(); err != nil {
+		tb.Fatal(err)
+	}
+	opts := reduceOptions{podNames: h.endpointPodNames, zonal: h.zonal}
+	services := make(map[serviceKey]*service)
+	slices := make(sliceIndex)
+	for _, obj := range objs {
+		switch o := obj.(type) {
+		case *v1.Service:
+			s, err := transformService(o)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			services[s.(*service).key()] = s.(*service)
+		case *discovery.EndpointSlice:
+			if s := reduceSlice(o, opts); s.service != "" {
+				slices.put(s)
+			}
+		default:
+			tb.Fatalf("modelHeadless: unexpected object %T", obj)
+		}
+	}
+	for key, svc := range services {
+		if svc.headless {
+			h.model.set(key, buildRecords(svc, merged(key, slices)))
+		}
+	}
+	h.synced.Store(true)
+	h.Next = test.NextHandler(dns.RcodeNotAuth, nil) // what is not ours
+	return h
+}
+
+// informedHeadless starts a Headless over a fake clientset holding objs
+// and waits for its informers to sync.
+func informedHeadless(t *testing.T, objs []runtime.Object, configure ...func(*Headless)) (*Headless, *fake.Clientset) {
 	t.Helper()
 	client := fake.NewClientset(objs...)
 	h := startHeadless(t, client, []string{"cluster.local.", "in-addr.arpa.", "ip6.arpa."}, 10*time.Second, configure...)
@@ -175,4 +225,74 @@ func eventually(t *testing.T, check func() error) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// hugeService is one headless Service "huge" in "default" with n slices of
+// per endpoints each: endpoint j of slice i is e-i-j at 10.(100+i/256).(i%256).(j+1).
+func hugeService(n, per int) []runtime.Object {
+	objs := []runtime.Object{headlessService("default", "huge")}
+	for i := range n {
+		eps := make([]discovery.Endpoint, per)
+		for j := range per {
+			eps[j] = ep(fmt.Sprintf("e-%d-%d", i, j), fmt.Sprintf("10.%d.%d.%d", 100+i/256, i%256, j+1))
+		}
+		objs = append(objs, controllerSlice("default", "huge", fmt.Sprintf("huge-%d", i), true, discovery.AddressTypeIPv4,
+			[]discovery.EndpointPort{tcpPort("http", 80)}, eps...))
+	}
+	return objs
+}
+
+// wideService has 200 dual-stack endpoints, each in an IPv4 and an IPv6
+// slice that both list 1,001 named ports, and a port 0.
+func wideService() []runtime.Object {
+	var ports []discovery.EndpointPort
+	for p := range 1001 {
+		ports = append(ports, tcpPort(fmt.Sprintf("p%d", p), int32(p+1)))
+	}
+	ports = append(ports, tcpPort("zero", 0))
+	var v4, v6 []discovery.Endpoint
+	for i := range 200 {
+		v4 = append(v4, ep(fmt.Sprintf("w-%d", i), fmt.Sprintf("10.9.%d.%d", i/256, i%256)))
+		v6 = append(v6, ep(fmt.Sprintf("w-%d", i), fmt.Sprintf("fd00:9::%x", i)))
+	}
+	return []runtime.Object{
+		headlessService("default", "wide"),
+		controllerSlice("default", "wide", "wide-v4", true, discovery.AddressTypeIPv4, ports, v4...),
+		controllerSlice("default", "wide", "wide-v6", true, discovery.AddressTypeIPv6, ports, v6...),
+	}
+}
+
+// next records whether a question went to the next plugin.
+func passedOn(t *testing.T, h *Headless, m *dns.Msg) (rcode int, written *dns.Msg) {
+	t.Helper()
+	h.Next = test.NextHandler(dns.RcodeNotAuth, nil)
+	rec := dnstest.NewRecorder(&test.ResponseWriter{})
+	rc, err := h.ServeDNS(context.Background(), rec, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc, rec.Msg
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// reducedService is the reduced form of headless Service ns/name.
+func reducedService(ns, name string) *service {
+	return &service{objectMeta: objectMeta{namespace: ns, name: name}, headless: true}
 }

@@ -28,34 +28,12 @@ var (
 )
 
 // loadedHeadless is a synced Headless whose model holds cluster() and
-// wideService(), built directly from the reduced objects.
-func loadedHeadless() *Headless {
+// wideService(), with example. among its zones.
+func loadedHeadless(tb testing.TB) *Headless {
 	fuzzOnce.Do(func() {
-		h := New([]string{"cluster.local.", "in-addr.arpa.", "ip6.arpa.", "example."})
-		if err := h.setZones(); err != nil {
-			panic(err)
-		}
-		services := map[string]bool{}
-		bySvc := map[string][]*endpointSlice{}
-		for _, obj := range append(cluster(), wideService()...) {
-			switch o := obj.(type) {
-			case *v1.Service:
-				s, _ := transformService(o)
-				services[o.Namespace+"/"+o.Name] = s.(*service).headless
-			case *discovery.EndpointSlice:
-				s := reduceSlice(o, reduceOptions{})
-				bySvc[serviceOf(s)] = append(bySvc[serviceOf(s)], s)
-			}
-		}
-		for key, headless := range services {
-			if headless {
-				ns, name, _ := strings.Cut(key, "/")
-				h.model.set(ns, name, buildRecords(ns, name, bySvc[key]))
-			}
-		}
-		h.synced.Store(true)
-		h.Next = test.NextHandler(dns.RcodeNotAuth, nil) // what is not ours
-		fuzzH = h
+		fuzzH = modelHeadless(tb, append(cluster(), wideService()...), func(h *Headless) {
+			h.Zones = []string{"cluster.local.", "in-addr.arpa.", "ip6.arpa.", "example."}
+		})
 	})
 	return fuzzH
 }
@@ -85,7 +63,7 @@ func FuzzServeDNS(f *testing.F) {
 			f.Add(b, true)
 		}
 	}
-	h := loadedHeadless()
+	h := loadedHeadless(f)
 	f.Fuzz(func(t *testing.T, query []byte, tcp bool) {
 		req := new(dns.Msg)
 		if req.Unpack(query) != nil || len(req.Question) != 1 {
@@ -153,10 +131,10 @@ func FuzzReduceSlice(f *testing.F) {
 		if len(s.addrs) != size*s.len() || (s.len() > 0 && int(s.ends[s.len()-1]) != len(s.labels)) {
 			t.Fatalf("inconsistent slice: %d address bytes, %d entries, %d label bytes", len(s.addrs), s.len(), len(s.labels))
 		}
-		if s.zoneOf != nil && len(s.zoneOf) != s.len() {
-			t.Fatalf("%d zones for %d entries", len(s.zoneOf), s.len())
+		if s.topologyOf != nil && len(s.topologyOf) != s.len() {
+			t.Fatalf("%d topology zones for %d entries", len(s.topologyOf), s.len())
 		}
-		r := buildRecords("ns", "s", []*endpointSlice{s})
+		r := buildRecords(reducedService("ns", "s"), []*endpointSlice{s})
 		if r == nil {
 			return
 		}
@@ -177,14 +155,14 @@ func FuzzReduceSlice(f *testing.F) {
 			}
 		}
 		zoned := 0
-		for zone, in := range r.scopes.zoneRecords() {
+		for topology, in := range r.scopes.topologyRecords() {
 			zoned += len(in.v4)/4 + len(in.v6)/16
-			if zone == "" || in.scopes != nil {
-				t.Fatalf("zone %q records are not plain", zone)
+			if topology == "" || in.scopes != nil {
+				t.Fatalf("topology zone %q records are not plain", topology)
 			}
 		}
 		if zoned > len(r.v4)/4+len(r.v6)/16 {
-			t.Fatalf("%d addresses in zones of %d", zoned, len(r.v4)/4+len(r.v6)/16)
+			t.Fatalf("%d addresses in topology zones of %d", zoned, len(r.v4)/4+len(r.v6)/16)
 		}
 		if _, ok := dns.IsDomainName(fmt.Sprintf("%s.s.ns.svc.cluster.local.", r.endpoints[0].label)); !ok {
 			t.Fatalf("invalid name from label %q", r.endpoints[0].label)

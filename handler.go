@@ -11,7 +11,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// ServeDNS implements plugin.Handler.
+// ServeDNS implements plugin.Handler. The lookups below find what a name
+// holds; only ServeDNS writes the reply.
 func (h *Headless) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	state := request.Request{W: w, Req: r}
 	name := state.Name() // lower case
@@ -27,11 +28,7 @@ func (h *Headless) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 		}
 		return dns.RcodeRefused, nil
 	}
-	info := h.zoneInfo(zone)
-
-	m := new(dns.Msg)
-	m.SetReply(r)
-	m.Authoritative = true
+	z := h.servedZone(zone)
 	q := query{
 		qname:  state.QName(), // the case it was asked in
 		qtype:  state.QType(),
@@ -41,29 +38,34 @@ func (h *Headless) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Ms
 	}
 	rel := strings.TrimSuffix(name[:len(name)-len(zone)], ".")
 
-	var res result
+	var found reply
 	switch {
 	case rel == "":
-		res = h.apex(m, q, info)
-	case info.reverse || (zone == "." && isReverseName(name)):
-		res = h.reverse(m, q, name)
+		found = h.apex(q, z)
+	case z.reverse || (zone == "." && isReverseName(name)):
+		found = h.reverse(q, name)
 	default:
-		res = h.forwardName(m, q, rel, info)
+		found = h.forwardName(q, rel, z)
 	}
 
-	if (res == notFound || res == fromModel) && !h.synced.Load() {
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Authoritative = true
+	switch {
+	case (found.result == notFound || found.result == fromModel) && !h.synced.Load():
 		// The model is not complete: a name in it may lack addresses,
 		// and a name not in it may yet come.
 		m.Rcode = dns.RcodeServerFailure
-		m.Answer, m.Extra, m.Truncated = nil, nil, false
-	} else if res <= notFound {
+	case found.result <= notFound:
 		if h.Fall.Through(name) {
 			return plugin.NextOrFailure(h.Name(), h.Next, ctx, w, r)
 		}
 		m.Rcode = dns.RcodeNameError
+	default:
+		m.Answer, m.Extra, m.Truncated = found.answer, found.extra, found.truncated
 	}
 	if len(m.Answer) == 0 {
-		m.Ns = []dns.RR{h.soa(q.qname[len(q.qname)-len(zone):], info)}
+		m.Ns = []dns.RR{h.soa(q.qname[len(q.qname)-len(zone):], z)}
 	}
 	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil
@@ -84,12 +86,20 @@ const (
 	answered
 )
 
-// found turns whether a name is in the model into a result.
-func found(ok bool) result {
+// reply is what a lookup found: how the name stands, and the records that
+// answer it.
+type reply struct {
+	result result
+	sections
+}
+
+// inModel is the reply of a name that exists, with no records of the type
+// asked, when ok; of a name not in the model otherwise.
+func inModel(ok bool) reply {
 	if ok {
-		return fromModel
+		return reply{result: fromModel}
 	}
-	return notFound
+	return reply{result: notFound}
 }
 
 // query is what a reply depends on besides the name.
@@ -116,7 +126,8 @@ func answerBudget(state *request.Request, nameLen int) int {
 	return budget
 }
 
-func (h *Headless) zoneInfo(zone string) *zoneInfo {
+// servedZone returns the configuration of zone, one of h.Zones.
+func (h *Headless) servedZone(zone string) *servedZone {
 	for i := range h.zones {
 		if h.zones[i].name == zone {
 			return &h.zones[i]
@@ -126,34 +137,35 @@ func (h *Headless) zoneInfo(zone string) *zoneInfo {
 }
 
 // apex answers the zone's own name: SOA and NS, NODATA otherwise.
-func (h *Headless) apex(m *dns.Msg, q query, z *zoneInfo) result {
+func (h *Headless) apex(q query, z *servedZone) reply {
+	found := reply{result: answered}
 	switch q.qtype {
 	case dns.TypeSOA:
-		m.Answer = []dns.RR{h.soa(q.qname, z)}
+		found.answer = []dns.RR{h.soa(q.qname, z)}
 	case dns.TypeNS:
-		m.Answer = []dns.RR{&dns.NS{Hdr: h.hdr(q.qname, dns.TypeNS), Ns: z.ns}}
+		found.answer = []dns.RR{&dns.NS{Hdr: h.hdr(q.qname, dns.TypeNS), Ns: z.ns}}
 		ns := h.ns.Load()
 		glue := h.newAddressSet(ns.v4, ns.v6)
-		m.Extra = glue.append(nil, z.ns, ns.v4, ns.v6)
+		found.extra = glue.append(nil, z.ns, ns.v4, ns.v6)
 	}
-	return answered
+	return found
 }
 
 // reverse answers PTR names of endpoint addresses. A name that is a prefix
 // of some endpoint's reverse name exists (NODATA, RFC 8020); any other is
 // NXDOMAIN.
-func (h *Headless) reverse(m *dns.Msg, q query, name string) result {
+func (h *Headless) reverse(q query, name string) reply {
 	prefix, ok := parseReverse(name)
 	if !ok {
-		return noSuchName
+		return reply{result: noSuchName}
 	}
 	if !prefix.IsSingleIP() {
-		return found(h.model.hasPrefix(prefix))
+		return inModel(h.model.hasPrefix(prefix))
 	}
 	var owners [1]ptrTarget // nearly every address has one owner
 	targets := h.model.ptr(owners[:0], prefix.Addr())
 	if len(targets) == 0 {
-		return notFound
+		return reply{result: notFound}
 	}
 	if len(targets) > 1 {
 		slices.SortFunc(targets, comparePTROwners)
@@ -161,95 +173,94 @@ func (h *Headless) reverse(m *dns.Msg, q query, name string) result {
 			targets = targets[:1]
 		}
 	}
+	found := reply{result: fromModel}
 	if q.qtype == dns.TypePTR {
-		h.ptrAnswer(m, q, targets, h.forward[0])
+		found.sections = h.ptrAnswer(q, targets, h.forward[0])
 	}
-	return fromModel
+	return found
 }
 
 // forwardName answers a name below forward zone z; rel is the lower-case
 // name without the zone and without a trailing dot.
-func (h *Headless) forwardName(m *dns.Msg, q query, rel string, z *zoneInfo) result {
+func (h *Headless) forwardName(q query, rel string, z *servedZone) reply {
 	name := parseName(rel, z.syntax)
 	switch name.kind {
 	case nameInvalid:
-		return noSuchName
+		return reply{result: noSuchName}
 	case nameDNSVersion:
+		found := reply{result: answered}
 		if q.qtype == dns.TypeTXT {
-			m.Answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: q.qname, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 28800}, Txt: []string{DNSSchemaVersion}}}
+			found.answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: q.qname, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 28800}, Txt: []string{DNSSchemaVersion}}}
 		}
-		return answered
+		return found
 	case nameNS:
 		ns := h.ns.Load()
-		m.Answer = h.addressRRs(m, q, ns.v4, ns.v6)
-		return answered
+		return reply{result: answered, sections: h.addressRRs(q, ns.v4, ns.v6)}
 	case nameFixedENT:
-		return answered
+		return reply{result: answered}
 	case nameNamespace:
-		return found(z.model.hasNamespace(name.namespace))
+		return inModel(z.model.hasNamespace(name.service.namespace))
 	}
 
 	recs := z.model.service(name.service)
 	if recs == nil {
-		return notFound
+		return reply{result: notFound}
 	}
+	found := reply{result: fromModel}
 	switch name.kind {
 	case nameService:
-		h.serviceAnswer(m, q, recs)
+		found.sections = h.serviceAnswer(q, recs)
 	case nameProtocol:
-		return found(recs.hasProtocol(name.label))
+		return inModel(recs.hasProtocol(name.label))
 	case nameEndpoint:
 		ep, ok := recs.endpoint(name.label)
 		if !ok {
-			return notFound
+			return reply{result: notFound}
 		}
-		h.endpointAnswer(m, q, recs, ep)
+		found.sections = h.endpointAnswer(q, recs, ep)
 	case namePort:
 		if !recs.hasPort(name.label) {
-			return notFound
+			return reply{result: notFound}
 		}
 		switch {
 		case q.qtype != dns.TypeSRV:
 		case q.udp && h.udpSubset:
-			h.subsetSRV(m, q, recs, name.label)
+			found.sections = h.subsetSRV(q, recs, name.label)
 		default:
-			h.srvAnswer(m, q, recs, 0, len(recs.endpoints), name.label)
+			found.sections = h.srvAnswer(q, recs, 0, len(recs.endpoints), name.label)
 		}
 	case nameCluster:
-		return found(recs.hasCluster(name.label))
+		return inModel(recs.hasCluster(name.label))
 	case nameZonal:
-		// pin: the zone's endpoints, NODATA when it has none; prefer:
-		// every endpoint then.
-		in := recs.inZone(name.label)
+		// pin: the topology zone's endpoints, NODATA when it has none;
+		// prefer: every endpoint then.
+		in := recs.inTopology(name.label)
 		if in == nil && name.prefer {
 			in = recs
 		}
 		if in != nil {
-			h.serviceAnswer(m, q, in)
+			found.sections = h.serviceAnswer(q, in)
 		}
 	}
-	return fromModel
+	return found
 }
 
 // serviceAnswer answers the Service's own name.
-func (h *Headless) serviceAnswer(m *dns.Msg, q query, r *serviceRecords) {
-	if q.udp && h.udpSubset {
-		h.subsetAnswer(m, q, r, "")
-		return
+func (h *Headless) serviceAnswer(q query, r *serviceRecords) sections {
+	switch {
+	case q.udp && h.udpSubset:
+		return h.subsetAnswer(q, r, "")
+	case q.qtype == dns.TypeSRV:
+		return h.srvAnswer(q, r, 0, len(r.endpoints), "")
 	}
-	if q.qtype == dns.TypeSRV {
-		h.srvAnswer(m, q, r, 0, len(r.endpoints), "")
-		return
-	}
-	m.Answer = h.addressRRs(m, q, r.v4, r.v6)
+	return h.addressRRs(q, r.v4, r.v6)
 }
 
 // endpointAnswer answers the name of endpoint ep.
-func (h *Headless) endpointAnswer(m *dns.Msg, q query, r *serviceRecords, ep int) {
+func (h *Headless) endpointAnswer(q query, r *serviceRecords, ep int) sections {
 	if q.qtype == dns.TypeSRV {
-		h.srvAnswer(m, q, r, ep, ep+1, "")
-		return
+		return h.srvAnswer(q, r, ep, ep+1, "")
 	}
 	v4, v6 := r.addresses(ep)
-	m.Answer = h.addressRRs(m, q, v4, v6)
+	return h.addressRRs(q, v4, v6)
 }

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/pkg/fall"
@@ -14,9 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 	discovery "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
 )
 
 var (
@@ -54,7 +51,7 @@ func webSRV(name string) test.Case {
 }
 
 func TestServeDNS(t *testing.T) {
-	h, _ := newTestHeadless(t, cluster())
+	h := modelHeadless(t, cluster())
 
 	consulAll, consulGlue := consulSRV("consul-server.default.svc.cluster.local.", 8300, 8301, 8302, 8500, 8600)
 	consulHTTP, _ := consulSRV("_http._tcp.consul-server.default.svc.cluster.local.", 8500)
@@ -211,7 +208,7 @@ func TestServeDNS(t *testing.T) {
 }
 
 func TestServeDNSOtherZone(t *testing.T) {
-	h, _ := newTestHeadless(t, cluster())
+	h := modelHeadless(t, cluster())
 	h.Next = test.NextHandler(dns.RcodeNotAuth, nil)
 	rec := dnstest.NewRecorder(&test.ResponseWriter{})
 	rc, err := h.ServeDNS(context.Background(), rec, test.Case{Qname: "example.org.", Qtype: dns.TypeA}.Msg())
@@ -221,7 +218,7 @@ func TestServeDNSOtherZone(t *testing.T) {
 }
 
 func TestFallthrough(t *testing.T) {
-	h, _ := newTestHeadless(t, cluster(), func(h *Headless) {
+	h := modelHeadless(t, cluster(), func(h *Headless) {
 		h.Fall = fall.F{}
 		h.Fall.SetZonesFromArgs(nil)
 	})
@@ -265,11 +262,11 @@ func TestEndpointPodNames(t *testing.T) {
 		{Qname: "1.0.6.10.in-addr.arpa.", Qtype: dns.TypePTR, Answer: []dns.RR{test.PTR("1.0.6.10.in-addr.arpa. 5 IN PTR db-7f9c4.db.default.svc.cluster.local.")}},
 	}
 	t.Run("on", func(t *testing.T) {
-		h, _ := newTestHeadless(t, objs, func(h *Headless) { h.endpointPodNames = true })
+		h := modelHeadless(t, objs, func(h *Headless) { h.endpointPodNames = true })
 		runCases(t, h, cases)
 	})
 	t.Run("off", func(t *testing.T) {
-		h, _ := newTestHeadless(t, objs)
+		h := modelHeadless(t, objs)
 		runCases(t, h, []test.Case{
 			{Qname: "db-7f9c4.db.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}},
 			{Qname: "10-6-0-1.db.default.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("10-6-0-1.db.default.svc.cluster.local. 5 IN A 10.6.0.1")}},
@@ -277,49 +274,66 @@ func TestEndpointPodNames(t *testing.T) {
 	})
 }
 
-func TestNamespacesAndLabels(t *testing.T) {
-	labelled := headlessService("team-a", "cache")
-	labelled.Labels = map[string]string{"dns": "public"}
-	labelledSlice := controllerSlice("team-a", "cache", "cache-1", true, discovery.AddressTypeIPv4, nil, ep("", "10.7.0.1"))
-	labelledSlice.Labels["dns"] = "public"
-	objs := append(cluster(), labelled, labelledSlice)
-
-	h, _ := newTestHeadless(t, objs, func(h *Headless) { h.namespaces = []string{"team-a", "dual"} })
-	runCases(t, h, []test.Case{
-		{Qname: "cache.team-a.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("cache.team-a.svc.cluster.local. 5 IN A 10.7.0.1")}},
-		{Qname: "web-1.web.dual.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("web-1.web.dual.svc.cluster.local. 5 IN A 10.2.0.2")}},
-		{Qname: "mysql.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}},
-		{Qname: "10.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{reverseSOA}},
-	})
-
-	sel, err := labels.Parse("dns=public")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h2, _ := newTestHeadless(t, objs, func(h *Headless) { h.selector = sel })
-	runCases(t, h2, []test.Case{
-		{Qname: "cache.team-a.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("cache.team-a.svc.cluster.local. 5 IN A 10.7.0.1")}},
-		{Qname: "mysql.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}},
-	})
-}
-
 func TestTTL(t *testing.T) {
-	h, _ := newTestHeadless(t, cluster(), func(h *Headless) { h.ttl = 30 })
+	h := modelHeadless(t, cluster(), func(h *Headless) { h.ttl = 30 })
 	runCases(t, h, []test.Case{
 		{Qname: "mysql-1.mysql.default.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("mysql-1.mysql.default.svc.cluster.local. 30 IN A 10.1.0.11")}},
 		{Qname: "cluster.local.", Qtype: dns.TypeSOA, Answer: []dns.RR{test.SOA("cluster.local. 30 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 0 7200 1800 86400 30")}},
 	})
 }
 
-func TestNotSynced(t *testing.T) {
-	client := fake.NewClientset()
-	failLists(client, "services")
-	h := startHeadless(t, client, []string{"cluster.local."}, 50*time.Millisecond)
-	if h.Ready() {
-		t.Fatal("Ready before the caches synced")
+func TestRootZone(t *testing.T) {
+	h := modelHeadless(t, cluster(), func(h *Headless) { h.Zones = []string{"."} })
+	cases := []test.Case{
+		{Qname: "mysql.default.svc.", Qtype: dns.TypeSRV, Answer: []dns.RR{
+			test.SRV("mysql.default.svc. 5 IN SRV 0 33 3306 mysql-0.mysql.default.svc."),
+			test.SRV("mysql.default.svc. 5 IN SRV 0 33 3306 mysql-1.mysql.default.svc."),
+			test.SRV("mysql.default.svc. 5 IN SRV 0 33 3306 mysql-2.mysql.default.svc."),
+		}, Extra: []dns.RR{
+			test.A("mysql-0.mysql.default.svc. 5 IN A 10.1.0.10"),
+			test.A("mysql-1.mysql.default.svc. 5 IN A 10.1.0.11"),
+			test.A("mysql-2.mysql.default.svc. 5 IN A 10.1.0.12"),
+		}},
+		{Qname: "10.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Answer: []dns.RR{
+			test.PTR("10.0.1.10.in-addr.arpa. 5 IN PTR mysql-0.mysql.default.svc."),
+		}},
+		{Qname: "1.10.in-addr.arpa.", Qtype: dns.TypePTR, Ns: []dns.RR{test.SOA(". 5 IN SOA ns.dns. hostmaster. 0 7200 1800 86400 5")}},
 	}
-	runCases(t, h, []test.Case{
-		{Qname: "mysql.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeServerFailure, Ns: []dns.RR{soa}},
-		{Qname: "cluster.local.", Qtype: dns.TypeSOA, Answer: []dns.RR{soa}},
-	})
+	runCases(t, h, cases)
+	for _, tc := range cases {
+		if _, err := serve(t, h, tc).Pack(); err != nil {
+			t.Errorf("%s: reply does not pack: %v", tc.Qname, err)
+		}
+	}
+}
+
+func TestTransfersRefused(t *testing.T) {
+	h := modelHeadless(t, cluster())
+	for _, qtype := range []uint16{dns.TypeAXFR, dns.TypeIXFR} {
+		m := new(dns.Msg)
+		m.SetQuestion("cluster.local.", qtype)
+		if rc, w := passedOn(t, h, m); rc != dns.RcodeRefused || w != nil {
+			t.Errorf("%s: rcode %s, reply written %v; want REFUSED for CoreDNS to write", dns.TypeToString[qtype], dns.RcodeToString[rc], w != nil)
+		}
+	}
+	h.Fall.SetZonesFromArgs(nil)
+	m := new(dns.Msg)
+	m.SetQuestion("cluster.local.", dns.TypeAXFR)
+	if rc, w := passedOn(t, h, m); rc != dns.RcodeNotAuth || w != nil {
+		t.Errorf("AXFR with fallthrough: not passed to the next plugin (rcode %s)", dns.RcodeToString[rc])
+	}
+}
+
+func TestOnlyINClass(t *testing.T) {
+	h := modelHeadless(t, cluster())
+	m := new(dns.Msg)
+	m.SetQuestion("mysql.default.svc.cluster.local.", dns.TypeA)
+	m.Question[0].Qclass = dns.ClassCHAOS
+	if rc, w := passedOn(t, h, m); rc != dns.RcodeNotAuth || w != nil {
+		t.Errorf("CH question answered by headless: rcode %s, reply %v", dns.RcodeToString[rc], w)
+	}
+	m.Question[0].Qclass = dns.ClassANY
+	if _, w := passedOn(t, h, m); w == nil || len(w.Answer) != 3 || w.Answer[0].Header().Class != dns.ClassINET {
+		t.Errorf("ANY-class question: want the 3 IN-class A records, got %v", w)
+	}
 }

@@ -3,6 +3,7 @@
 package headless
 
 import (
+	"context"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -10,9 +11,11 @@ import (
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
 	mcsclient "sigs.k8s.io/mcs-api/pkg/client/clientset/versioned"
 )
 
@@ -45,17 +48,17 @@ type Headless struct {
 	// multicluster are the multicluster zones, which serve ServiceImports
 	// from imports, the mcs-api client, and mcModel.
 	multicluster []string
-	// ns holds the addresses published for ns.dns.<zone>; local are the
-	// server's own addresses, the fallback; inCluster says whether the
-	// in-cluster config is used, and so whether to look for the Service
-	// (kube-dns) whose endpoints this server is.
+	// ns holds the addresses published for ns.dns.<zone>; ownAddrs are
+	// the addresses the server listens on, the fallback; inCluster says
+	// whether the in-cluster config is used, and so whether to look for the
+	// Service (kube-dns) whose endpoints this server is.
 	ns        atomic.Pointer[nsAddrs]
-	local     []netip.Addr
+	ownAddrs  []netip.Addr
 	inCluster bool
 	serviceNS *serviceNS
 
 	// zones describes each of Zones; forward lists the forward ones.
-	zones   []zoneInfo
+	zones   []servedZone
 	forward []string
 
 	client   kubernetes.Interface
@@ -64,10 +67,14 @@ type Headless struct {
 	mcModel  *model
 	watchers []*watcher
 	synced   atomic.Bool
+	// ctx ends with OnShutdown: it stops the watchers and the wait for
+	// them to sync, and carries the logger the informers log through.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
-// zoneInfo is what answers need to know of one configured zone.
-type zoneInfo struct {
+// servedZone is what answers need to know of one configured zone.
+type servedZone struct {
 	name    string
 	reverse bool
 	// syntax is how names in the zone read: multicluster or not, zonal
@@ -94,10 +101,11 @@ func New(zones []string) *Headless {
 	return h
 }
 
-// setLocal sets the server's own addresses, which ns.dns.<zone> answers
-// until (or unless) the Service of this server is known.
-func (h *Headless) setLocal(addrs []netip.Addr) {
-	h.local = addrs
+// setOwnAddrs sets the addresses the server listens on, which
+// ns.dns.<zone> answers until (or unless) the Service of this server is
+// known.
+func (h *Headless) setOwnAddrs(addrs []netip.Addr) {
+	h.ownAddrs = addrs
 	var a nsAddrs
 	a.v4, a.v6 = addrBytes(addrs)
 	h.ns.Store(&a)
@@ -115,19 +123,20 @@ func (h *Headless) Ready() bool { return h.synced.Load() }
 // the model to be complete. Until it is, names in the model and names not
 // found answer SERVFAIL (or go to the next plugin with fallthrough).
 func (h *Headless) OnStartup() error {
+	h.ctx, h.cancel = context.WithCancel(klog.NewContext(context.Background(), logr.New(klogSink{})))
 	if err := h.startWatchers(); err != nil {
-		h.stopWatchers()
+		h.OnShutdown()
 		return plugin.Error(pluginName, err)
 	}
 	if namespace := podNamespace(); h.inCluster && namespace != "" {
-		h.serviceNS = newServiceNS(h.client, namespace, h.local, *h.ns.Load(), func(a nsAddrs) { h.ns.Store(&a) })
-		h.serviceNS.start(h.watchers[0].logger)
+		h.serviceNS = newServiceNS(h.client, namespace, h.ownAddrs, *h.ns.Load(), func(a nsAddrs) { h.ns.Store(&a) })
+		h.serviceNS.start(h.ctx)
 	}
 
 	synced := make(chan struct{})
 	go func() {
-		// Returns false only when the watchers stop first.
-		if cache.WaitForCacheSync(h.watchers[0].stopped(), h.watchersSynced) {
+		// Returns false only when OnShutdown comes first.
+		if cache.WaitForCacheSync(h.ctx.Done(), h.watchersSynced) {
 			h.synced.Store(true)
 			log.Infof("synced: serving %d headless Services with ready endpoints", h.model.count())
 		}
@@ -172,7 +181,7 @@ func (h *Headless) startWatchers() error {
 		h.watchers = append(h.watchers, mw)
 	}
 	for _, w := range h.watchers {
-		w.start()
+		w.start(h.ctx)
 	}
 	return nil
 }
@@ -187,15 +196,14 @@ func (h *Headless) watchersSynced() bool {
 	return true
 }
 
-func (h *Headless) stopWatchers() {
+// OnShutdown stops the informers, so that a reload leaves none behind.
+func (h *Headless) OnShutdown() error {
+	if h.cancel != nil {
+		h.cancel()
+	}
 	for _, w := range h.watchers {
 		w.stop()
 	}
-}
-
-// OnShutdown stops the informers, so that a reload leaves none behind.
-func (h *Headless) OnShutdown() error {
-	h.stopWatchers()
 	if h.serviceNS != nil {
 		h.serviceNS.stop()
 	}

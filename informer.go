@@ -15,7 +15,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
-	"k8s.io/klog/v2"
 	mcs "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 	mcsclient "sigs.k8s.io/mcs-api/pkg/client/clientset/versioned"
 )
@@ -55,9 +54,12 @@ type watcher struct {
 	reduce reduceOptions
 	// serviceLabel is the slice label that names its Service.
 	serviceLabel string
-	scopes       map[string]*scope
-	queue        workqueue.TypedInterface[string]
-	logger       logr.Logger
+	// informers holds the informers of each watched namespace, or of all
+	// under metav1.NamespaceAll.
+	informers map[string]*namespaceInformers
+	queue     workqueue.TypedInterface[serviceKey]
+	// logger is what the event handlers log through.
+	logger logr.Logger
 
 	// mu guards the slice indexes and the pending changes.
 	mu      sync.Mutex
@@ -72,8 +74,8 @@ type watcher struct {
 	wg     sync.WaitGroup
 }
 
-// scope is the informers of one namespace, or of all with key "".
-type scope struct {
+// namespaceInformers are the informers of one namespace, or of all.
+type namespaceInformers struct {
 	services cache.SharedIndexInformer
 	slices   []cache.SharedIndexInformer
 	// index holds each slice informer's slices by Service.
@@ -102,8 +104,8 @@ func newWatcher(client kubernetes.Interface, opts watchOptions, m *model) (*watc
 		model:        m,
 		reduce:       reduceOptions{podNames: opts.podNames, zonal: opts.zonal, multicluster: opts.serviceImports != nil},
 		serviceLabel: discovery.LabelServiceName,
-		scopes:       make(map[string]*scope),
-		queue:        workqueue.NewTyped[string](),
+		informers:    make(map[string]*namespaceInformers),
+		queue:        workqueue.NewTyped[serviceKey](),
 		logger:       logr.New(klogSink{}),
 		pending:      newPendingChanges(),
 		namespaces:   opts.namespaceWatch,
@@ -126,28 +128,28 @@ func newWatcher(client kubernetes.Interface, opts watchOptions, m *model) (*watc
 	}
 	for _, ns := range namespaces {
 		var (
-			sc  *scope
+			sc  *namespaceInformers
 			err error
 		)
 		if w.reduce.multicluster {
-			sc, err = newImportScope(opts.serviceImports, client, ns, selector)
+			sc, err = newImportInformers(opts.serviceImports, client, ns, selector)
 		} else {
-			sc, err = newServiceScope(client, ns, selector)
+			sc, err = newServiceInformers(client, ns, selector)
 		}
 		if err != nil {
 			return nil, err
 		}
-		if err := w.watchScope(sc); err != nil {
+		if err := w.watchInformers(sc); err != nil {
 			return nil, err
 		}
-		w.scopes[ns] = sc
+		w.informers[ns] = sc
 	}
 	return w, nil
 }
 
-// newServiceScope returns the informers of the Services of namespace and
+// newServiceInformers returns the informers of the Services of namespace and
 // their slices.
-func newServiceScope(client kubernetes.Interface, namespace string, selector labels.Selector) (*scope, error) {
+func newServiceInformers(client kubernetes.Interface, namespace string, selector labels.Selector) (*namespaceInformers, error) {
 	// A slice without a Service's name belongs to none (multicluster ones
 	// have another label), so neither watch asks for one.
 	named, err := labels.NewRequirement(discovery.LabelServiceName, selection.Exists, nil)
@@ -167,7 +169,7 @@ func newServiceScope(client kubernetes.Interface, namespace string, selector lab
 	if err != nil {
 		return nil, err
 	}
-	return &scope{
+	return &namespaceInformers{
 		services: newServiceInformer(client, namespace, selector.String()),
 		slices: []cache.SharedIndexInformer{
 			newSliceInformer(client, namespace, sliceSelector.Add(*headlessLabel)),
@@ -181,8 +183,8 @@ func newSliceInformer(client kubernetes.Interface, namespace string, selector la
 		func(o *metav1.ListOptions) { o.LabelSelector = selector.String() })
 }
 
-// watchScope sets the transforms and event handlers of sc's informers.
-func (w *watcher) watchScope(sc *scope) error {
+// watchInformers sets the transforms and event handlers of sc's informers.
+func (w *watcher) watchInformers(sc *namespaceInformers) error {
 	if err := sc.services.SetTransform(sc.transformService); err != nil {
 		return err
 	}
@@ -221,13 +223,13 @@ func (w *watcher) handle(inf cache.SharedIndexInformer, h cache.ResourceEventHan
 	return nil
 }
 
-// start runs the informers and the rebuild workers until stop. The
-// informers log through the context's logger, so their lines say
+// start runs the informers and the rebuild workers until ctx ends or stop
+// is called. The informers log through ctx's logger, so their lines say
 // plugin/headless whichever plugin set klog's global logger last.
-func (w *watcher) start() {
-	w.ctx, w.cancel = context.WithCancel(klog.NewContext(context.Background(), w.logger))
-	for _, sc := range w.scopes {
-		for _, inf := range sc.informers() {
+func (w *watcher) start(ctx context.Context) {
+	w.ctx, w.cancel = context.WithCancel(ctx)
+	for _, sc := range w.informers {
+		for _, inf := range sc.all() {
 			w.wg.Go(func() { inf.RunWithContext(w.ctx) })
 		}
 	}
@@ -238,9 +240,6 @@ func (w *watcher) start() {
 		w.wg.Go(w.work)
 	}
 }
-
-// stopped is closed when the watcher stops.
-func (w *watcher) stopped() <-chan struct{} { return w.ctx.Done() }
 
 // stop stops the informers and the workers and waits for them to return.
 func (w *watcher) stop() {
@@ -266,15 +265,15 @@ func (w *watcher) hasSynced() bool {
 	return w.pending.publishedUpToBarrier()
 }
 
-func (sc *scope) informers() []cache.SharedIndexInformer {
+func (sc *namespaceInformers) all() []cache.SharedIndexInformer {
 	return append([]cache.SharedIndexInformer{sc.services}, sc.slices...)
 }
 
-func (w *watcher) scopeOf(namespace string) *scope {
-	if sc, ok := w.scopes[metav1.NamespaceAll]; ok {
+func (w *watcher) informersOf(namespace string) *namespaceInformers {
+	if sc, ok := w.informers[metav1.NamespaceAll]; ok {
 		return sc
 	}
-	return w.scopes[namespace]
+	return w.informers[namespace]
 }
 
 // serviceChanged queues the Service of an event (old is nil for an add, cur
@@ -293,7 +292,7 @@ func (w *watcher) serviceChanged(old, cur any) {
 		return
 	}
 	w.mu.Lock()
-	w.markLocked(s.namespace+"/"+s.name, 0)
+	w.markLocked(s.key(), 0)
 	w.mu.Unlock()
 }
 
@@ -301,7 +300,7 @@ func (w *watcher) serviceChanged(old, cur any) {
 // (old is nil for an add, cur for a delete) and queues the Services the
 // slice belongs and belonged to. live is false for the adds of the initial
 // list, whose trigger times say nothing of programming latency.
-func (w *watcher) sliceChanged(sc *scope, k int, old, cur any, live bool) {
+func (w *watcher) sliceChanged(sc *namespaceInformers, k int, old, cur any, live bool) {
 	o, _ := unwrap(old).(*endpointSlice)
 	c, _ := unwrap(cur).(*endpointSlice)
 	if o == c || (o != nil && c != nil && o.resourceVersion != "" && o.resourceVersion == c.resourceVersion) {
@@ -325,7 +324,7 @@ func (w *watcher) sliceChanged(sc *scope, k int, old, cur any, live bool) {
 
 // markLocked records a change of the Service key with its trigger time
 // (zero when none) and queues the Service. The caller holds w.mu.
-func (w *watcher) markLocked(key string, trigger int64) {
+func (w *watcher) markLocked(key serviceKey, trigger int64) {
 	w.pending.mark(key, trigger)
 	w.queue.Add(key)
 }
@@ -342,12 +341,11 @@ func (w *watcher) work() {
 	}
 }
 
-// rebuild recomputes the records of the Service key ("namespace/name") from
-// the Service informer's store and the slice indexes, publishes them, and
-// observes the programming latency of the changes it published.
-func (w *watcher) rebuild(key string) {
-	namespace, name, _ := cache.SplitMetaNamespaceKey(key)
-	sc := w.scopeOf(namespace)
+// rebuild recomputes the records of the Service key from the Service
+// informer's store and the slice indexes, publishes them, and observes the
+// programming latency of the changes it published.
+func (w *watcher) rebuild(key serviceKey) {
+	sc := w.informersOf(key.namespace)
 	if sc == nil {
 		return
 	}
@@ -358,7 +356,7 @@ func (w *watcher) rebuild(key string) {
 		svc  *service
 		from []*endpointSlice
 	)
-	if obj, ok, _ := sc.services.GetIndexer().GetByKey(key); ok && (w.namespaces == nil || w.namespaces.exposed(namespace)) {
+	if obj, ok, _ := sc.services.GetIndexer().GetByKey(key.String()); ok && (w.namespaces == nil || w.namespaces.exposed(key.namespace)) {
 		if s, _ := obj.(*service); s != nil && s.headless {
 			svc = s
 			from = merged(key, sc.index...)
@@ -368,12 +366,9 @@ func (w *watcher) rebuild(key string) {
 
 	var recs *serviceRecords
 	if svc != nil {
-		recs = buildRecords(namespace, name, from)
-		if recs != nil {
-			recs.created = svc.created
-		}
+		recs = buildRecords(svc, from)
 	}
-	w.model.set(namespace, name, recs)
+	w.model.set(key, recs)
 	rebuildsTotal.Inc()
 
 	w.mu.Lock()
@@ -417,11 +412,11 @@ func (w *watcher) held(s *discovery.EndpointSlice) *endpointSlice {
 	if s.ResourceVersion == "" {
 		return nil
 	}
-	sc := w.scopeOf(s.Namespace)
+	sc := w.informersOf(s.Namespace)
 	if sc == nil {
 		return nil
 	}
-	key := s.Namespace + "/" + s.Labels[w.serviceLabel]
+	key := serviceKey{namespace: s.Namespace, name: s.Labels[w.serviceLabel]}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, x := range sc.index {
@@ -436,9 +431,10 @@ func (w *watcher) held(s *discovery.EndpointSlice) *endpointSlice {
 
 // transformService reduces a Service or ServiceImport, or returns the one
 // the store holds at the same resource version.
-func (sc *scope) transformService(obj any) (any, error) {
+func (sc *namespaceInformers) transformService(obj any) (any, error) {
 	if o, ok := obj.(metav1.Object); ok && o.GetResourceVersion() != "" {
-		if held, ok, _ := sc.services.GetStore().GetByKey(o.GetNamespace() + "/" + o.GetName()); ok {
+		key := serviceKey{namespace: o.GetNamespace(), name: o.GetName()}
+		if held, ok, _ := sc.services.GetStore().GetByKey(key.String()); ok {
 			if h, _ := held.(*service); h != nil && h.resourceVersion == o.GetResourceVersion() {
 				return h, nil
 			}

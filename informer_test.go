@@ -12,6 +12,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	discovery "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // answers polls until name/qtype answers want (NXDOMAIN when want is nil).
@@ -30,7 +31,7 @@ func answers(t *testing.T, h *Headless, name string, qtype uint16, want ...dns.R
 
 func TestLiveChanges(t *testing.T) {
 	ctx := context.Background()
-	h, client := newTestHeadless(t, cluster())
+	h, client := informedHeadless(t, cluster())
 	slices := client.DiscoveryV1().EndpointSlices("default")
 	const name = "mysql.default.svc.cluster.local."
 
@@ -143,7 +144,7 @@ func TestLiveChanges(t *testing.T) {
 // the last one is what is served: no update is lost or applied out of order.
 func TestManyUpdates(t *testing.T) {
 	ctx := context.Background()
-	h, client := newTestHeadless(t, cluster())
+	h, client := informedHeadless(t, cluster())
 	slices := client.DiscoveryV1().EndpointSlices("default")
 	s, err := slices.Get(ctx, "mysql-abc", metav1.GetOptions{})
 	if err != nil {
@@ -157,4 +158,45 @@ func TestManyUpdates(t *testing.T) {
 	}
 	answers(t, h, "mysql-0.mysql.default.svc.cluster.local.", dns.TypeA, test.A("mysql-0.mysql.default.svc.cluster.local. 5 IN A 10.8.0.199"))
 	answers(t, h, "10.0.1.10.in-addr.arpa.", dns.TypePTR)
+}
+
+// A resync delivers an update whose old and new object are the same.
+func TestResyncKeepsSlice(t *testing.T) {
+	h, _ := informedHeadless(t, cluster())
+	informers := h.watchers[0].informersOf("default")
+	obj, ok, err := informers.slices[0].GetStore().GetByKey("default/mysql-abc")
+	if !ok || err != nil {
+		t.Fatalf("mysql-abc not in the store: %v", err)
+	}
+	h.watchers[0].sliceChanged(informers, 0, obj, obj, true)
+	h.watchers[0].rebuild(serviceKey{"default", "mysql"})
+	runCases(t, h, []test.Case{{Qname: "mysql-0.mysql.default.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{
+		test.A("mysql-0.mysql.default.svc.cluster.local. 5 IN A 10.1.0.10"),
+	}}})
+}
+
+func TestNamespacesAndLabels(t *testing.T) {
+	labelled := headlessService("team-a", "cache")
+	labelled.Labels = map[string]string{"dns": "public"}
+	labelledSlice := controllerSlice("team-a", "cache", "cache-1", true, discovery.AddressTypeIPv4, nil, ep("", "10.7.0.1"))
+	labelledSlice.Labels["dns"] = "public"
+	objs := append(cluster(), labelled, labelledSlice)
+
+	h, _ := informedHeadless(t, objs, func(h *Headless) { h.namespaces = []string{"team-a", "dual"} })
+	runCases(t, h, []test.Case{
+		{Qname: "cache.team-a.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("cache.team-a.svc.cluster.local. 5 IN A 10.7.0.1")}},
+		{Qname: "web-1.web.dual.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("web-1.web.dual.svc.cluster.local. 5 IN A 10.2.0.2")}},
+		{Qname: "mysql.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}},
+		{Qname: "10.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{reverseSOA}},
+	})
+
+	sel, err := labels.Parse("dns=public")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := informedHeadless(t, objs, func(h *Headless) { h.selector = sel })
+	runCases(t, h2, []test.Case{
+		{Qname: "cache.team-a.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("cache.team-a.svc.cluster.local. 5 IN A 10.7.0.1")}},
+		{Qname: "mysql.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}},
+	})
 }

@@ -21,16 +21,16 @@ import (
 // the watch looks for it again.
 var crdRecheck = 15 * time.Second
 
-// newImportScope returns the informers of the ServiceImports of namespace
+// newImportInformers returns the informers of the ServiceImports of namespace
 // and of their multicluster slices, those labelled
 // multicluster.kubernetes.io/service-name.
-func newImportScope(imports mcsclient.Interface, client kubernetes.Interface, namespace string, selector labels.Selector) (*scope, error) {
+func newImportInformers(imports mcsclient.Interface, client kubernetes.Interface, namespace string, selector labels.Selector) (*namespaceInformers, error) {
 	imported, err := labels.NewRequirement(mcs.LabelServiceName, selection.Exists, nil)
 	if err != nil {
 		return nil, err
 	}
 	lw := &serviceImportListWatch{client: imports, namespace: namespace, labels: selector.String()}
-	return &scope{
+	return &namespaceInformers{
 		services: cache.NewSharedIndexInformerWithOptions(lw, &mcs.ServiceImport{},
 			cache.SharedIndexInformerOptions{Indexers: cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}}),
 		slices: []cache.SharedIndexInformer{newSliceInformer(client, namespace, selector.Add(*imported))},

@@ -9,29 +9,29 @@ import (
 )
 
 // model is the index queries read: the records of every headless Service
-// that has a ready address, keyed "name.namespace" as the name appears in a
-// query, and the PTR targets of every such address. Writers replace whole
+// that has a ready address, and the PTR targets of every such address. Writers replace whole
 // serviceRecords values, which are immutable, so readers hold the read lock
 // only for a map lookup.
 type model struct {
 	mu         sync.RWMutex
-	services   map[string]*serviceRecords
+	services   map[serviceKey]*serviceRecords
 	namespaces map[string]int // served Services per namespace
 	ptr4       ptrIndex[[4]byte]
 	ptr6       ptrIndex[[16]byte]
 	addresses  int // served addresses, for the endpoints gauge
-	// local is set for the cluster's own Services, whose addresses have
-	// PTR records and are counted by the gauges; not for multicluster ones.
-	local bool
+	// ownCluster is set for the cluster's own Services, whose addresses
+	// have PTR records and are counted by the gauges; not for multicluster
+	// ones.
+	ownCluster bool
 
 	// modified is the Unix time of the last change, the SOA serial.
 	modified atomic.Int64
 }
 
-func newModel(local bool) *model {
+func newModel(ownCluster bool) *model {
 	m := &model{
-		local:      local,
-		services:   make(map[string]*serviceRecords),
+		ownCluster: ownCluster,
+		services:   make(map[serviceKey]*serviceRecords),
 		namespaces: make(map[string]int),
 		ptr4:       newPTRIndex(func(a, b [4]byte) bool { return bytes.Compare(a[:], b[:]) < 0 }),
 		ptr6:       newPTRIndex(func(a, b [16]byte) bool { return bytes.Compare(a[:], b[:]) < 0 }),
@@ -40,10 +40,17 @@ func newModel(local bool) *model {
 	return m
 }
 
-func serviceKey(namespace, name string) string { return name + "." + namespace }
+// serviceKey names a Service, or a ServiceImport in a multicluster model. It
+// is the one key of a Service everywhere: in the model, the slice indexes,
+// the pending changes and the rebuild queue.
+type serviceKey struct{ namespace, name string }
 
-// service returns the records for key ("name.namespace"), or nil.
-func (m *model) service(key string) *serviceRecords {
+// String returns "namespace/name": how logs write a Service, and its key in
+// an informer's store (cache.MetaNamespaceKeyFunc's format).
+func (k serviceKey) String() string { return k.namespace + "/" + k.name }
+
+// service returns the records of the Service key, or nil.
+func (m *model) service(key serviceKey) *serviceRecords {
 	m.mu.RLock()
 	r := m.services[key]
 	m.mu.RUnlock()
@@ -96,36 +103,35 @@ func (m *model) hasPrefix(p netip.Prefix) bool {
 	return ok && p.Contains(a)
 }
 
-// set replaces the records of namespace/name; nil removes them. It reports
+// set replaces the records of the Service key; nil removes them. It reports
 // whether anything changed.
-func (m *model) set(namespace, name string, r *serviceRecords) bool {
-	key := serviceKey(namespace, name)
+func (m *model) set(key serviceKey, r *serviceRecords) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old := m.services[key]
 	if old == nil && r == nil {
 		return false
 	}
-	if old != nil && m.local {
+	if old != nil && m.ownCluster {
 		m.index(old, false)
 	}
 	switch {
 	case r == nil:
 		delete(m.services, key)
-		if m.namespaces[namespace]--; m.namespaces[namespace] <= 0 {
-			delete(m.namespaces, namespace)
+		if m.namespaces[key.namespace]--; m.namespaces[key.namespace] <= 0 {
+			delete(m.namespaces, key.namespace)
 		}
 	default:
 		if old == nil {
-			m.namespaces[namespace]++
+			m.namespaces[key.namespace]++
 		}
 		m.services[key] = r
-		if m.local {
+		if m.ownCluster {
 			m.index(r, true)
 		}
 	}
 	m.modified.Store(time.Now().Unix())
-	if m.local {
+	if m.ownCluster {
 		servicesGauge.Set(float64(len(m.services)))
 		endpointsGauge.Set(float64(m.addresses))
 	}

@@ -115,7 +115,7 @@ func TestMulticluster(t *testing.T) {
 	})
 
 	// The cluster's own watches never ask for multicluster slices.
-	for _, inf := range h.watchers[0].scopes[""].slices {
+	for _, inf := range h.watchers[0].informers[""].slices {
 		if _, held, _ := inf.GetStore().GetByKey("default/mysql-east"); held {
 			t.Error("a multicluster slice is held by a watch of the cluster's own slices")
 		}

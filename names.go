@@ -82,10 +82,10 @@ type nameSyntax struct {
 // parsedName is a name below a forward zone taken apart. Its strings are
 // parts of the name parsed, so parsing allocates nothing.
 type parsedName struct {
-	kind      nameKind
-	namespace string
-	// service is the model's key of the Service, "<svc>.<ns>".
-	service string
+	kind nameKind
+	// service is the Service named, or for nameNamespace only its
+	// namespace.
+	service serviceKey
 	// label is the endpoint label for nameEndpoint ("<endpoint>.<clusterid>"
 	// in a multicluster zone), the cluster ID for nameCluster, "_<proto>"
 	// for nameProtocol, "_<port>._<proto>" for namePort, and the topology
@@ -112,13 +112,10 @@ func parseName(rel string, syntax nameSyntax) parsedName {
 	}
 	left, namespace := cutLast(rest)
 	if left == "" {
-		return parsedName{kind: nameNamespace, namespace: namespace}
+		return parsedName{kind: nameNamespace, service: serviceKey{namespace: namespace}}
 	}
-	outer, _ := cutLast(left)
-	p := parsedName{namespace: namespace, service: rest[len(outer):]}
-	if outer != "" {
-		p.service = p.service[1:] // the dot before the service label
-	}
+	outer, service := cutLast(left)
+	p := parsedName{service: serviceKey{namespace: namespace, name: service}}
 	if outer == "" {
 		p.kind = nameService
 		return p

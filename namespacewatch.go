@@ -82,14 +82,16 @@ func (w *watcher) namespaceChanged(old, cur any) {
 	if ns == nil {
 		return
 	}
-	sc := w.scopeOf(ns.name)
+	sc := w.informersOf(ns.name)
 	if sc == nil {
 		return
 	}
-	keys, _ := sc.services.GetIndexer().IndexKeys(cache.NamespaceIndex, ns.name)
+	services, _ := sc.services.GetIndexer().ByIndex(cache.NamespaceIndex, ns.name)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, key := range keys {
-		w.markLocked(key, 0)
+	for _, obj := range services {
+		if s, ok := obj.(*service); ok {
+			w.markLocked(s.key(), 0)
+		}
 	}
 }

@@ -28,7 +28,7 @@ func TestNamespaceLabels(t *testing.T) {
 		namespaceObject("default", map[string]string{"dns": "public"}),
 		namespaceObject("dual", nil),
 	}, cluster()...)
-	h, client := newTestHeadless(t, objs, func(h *Headless) { h.namespaceSelector = sel })
+	h, client := informedHeadless(t, objs, func(h *Headless) { h.namespaceSelector = sel })
 	const mysql, web = "mysql.default.svc.cluster.local.", "web-1.web.dual.svc.cluster.local."
 	runCases(t, h, []test.Case{
 		{Qname: mysql, Qtype: dns.TypeA, Answer: []dns.RR{

@@ -15,7 +15,6 @@ import (
 	discoveryinformers "k8s.io/client-go/informers/discovery/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/klog/v2"
 )
 
 // nsAddrs are the addresses published for ns.dns.<zone>, 4 and 16 bytes
@@ -73,8 +72,9 @@ func newServiceNS(client kubernetes.Interface, namespace string, local []netip.A
 	return s
 }
 
-func (s *serviceNS) start(logger klog.Logger) {
-	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), logger))
+// start runs the informers until ctx ends or stop is called.
+func (s *serviceNS) start(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
 	s.wg.Go(func() { s.services.RunWithContext(ctx) })
 	s.wg.Go(func() { s.slices.RunWithContext(ctx) })

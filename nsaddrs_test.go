@@ -7,7 +7,6 @@ import (
 
 	"github.com/coredns/coredns/plugin/test"
 
-	"github.com/go-logr/logr"
 	"github.com/miekg/dns"
 	discovery "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,9 +29,9 @@ func TestNSAddressesFromOwnService(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.synced.Store(true)
-	h.setLocal([]netip.Addr{netip.MustParseAddr("10.244.1.7")})
-	s := newServiceNS(client, "kube-system", h.local, *h.ns.Load(), func(a nsAddrs) { h.ns.Store(&a) })
-	s.start(logr.Discard())
+	h.setOwnAddrs([]netip.Addr{netip.MustParseAddr("10.244.1.7")})
+	s := newServiceNS(client, "kube-system", h.ownAddrs, *h.ns.Load(), func(a nsAddrs) { h.ns.Store(&a) })
+	s.start(t.Context())
 	defer s.stop()
 
 	want := []dns.RR{

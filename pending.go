@@ -14,7 +14,7 @@ const maxTriggers = 32
 // publication. The watcher's lock guards it.
 type pendingChanges struct {
 	seq      uint64
-	changes  map[string]*pendingChange
+	changes  map[serviceKey]*pendingChange
 	barrier  uint64
 	fenced   bool // the barrier is set
 	complete bool
@@ -28,11 +28,11 @@ type pendingChange struct {
 }
 
 func newPendingChanges() pendingChanges {
-	return pendingChanges{changes: make(map[string]*pendingChange)}
+	return pendingChanges{changes: make(map[serviceKey]*pendingChange)}
 }
 
 // mark records a change of the Service key, with its trigger time or zero.
-func (p *pendingChanges) mark(key string, trigger int64) {
+func (p *pendingChanges) mark(key serviceKey, trigger int64) {
 	p.seq++
 	c := p.changes[key]
 	if c == nil {
@@ -48,7 +48,7 @@ func (p *pendingChanges) mark(key string, trigger int64) {
 // take is called when a rebuild of key reads the state: it returns the
 // sequence number that state includes, and the trigger times to observe
 // once it is published.
-func (p *pendingChanges) take(key string) (seq uint64, triggers []int64) {
+func (p *pendingChanges) take(key serviceKey) (seq uint64, triggers []int64) {
 	c := p.changes[key]
 	if c == nil {
 		return 0, nil
@@ -59,7 +59,7 @@ func (p *pendingChanges) take(key string) (seq uint64, triggers []int64) {
 
 // published records that the state of key as of seq is served. Changes
 // that came after seq stay pending.
-func (p *pendingChanges) published(key string, seq uint64) {
+func (p *pendingChanges) published(key serviceKey, seq uint64) {
 	c := p.changes[key]
 	switch {
 	case c == nil:

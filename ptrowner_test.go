@@ -43,7 +43,7 @@ func TestPTROwner(t *testing.T) {
 		ptr(one, "10-70-0-1.twin.b.svc.cluster.local."),
 	}
 
-	h, _ := newTestHeadless(t, sharedAddresses())
+	h := modelHeadless(t, sharedAddresses())
 	runCases(t, h, []test.Case{
 		{Qname: one, Qtype: dns.TypePTR, Answer: []dns.RR{all[1], all[2], all[0]}}, // as test.SortAndCheck sorts
 		{Qname: two, Qtype: dns.TypePTR, Answer: []dns.RR{ptr(two, "10-70-0-2.old.a.svc.cluster.local."), ptr(two, "10-70-0-2.twin.b.svc.cluster.local.")}},
@@ -56,7 +56,7 @@ func TestPTROwner(t *testing.T) {
 
 	// one: a hostname first, then the oldest Service, then namespace and
 	// name.
-	h, _ = newTestHeadless(t, sharedAddresses(), func(h *Headless) { h.ptrOne = true })
+	h = modelHeadless(t, sharedAddresses(), func(h *Headless) { h.ptrOne = true })
 	runCases(t, h, []test.Case{
 		{Qname: one, Qtype: dns.TypePTR, Answer: all[:1]},
 		{Qname: two, Qtype: dns.TypePTR, Answer: []dns.RR{ptr(two, "10-70-0-2.old.a.svc.cluster.local.")}},

@@ -18,8 +18,9 @@ import (
 // Service's suffix and the zone, joined when an answer needs them; nor are
 // SRV records, which are each endpoint's port set.
 type serviceRecords struct {
-	namespace, name string
-	// created is the Service's creation time in Unix seconds.
+	serviceKey
+	// created is the Service's creation time in Unix seconds, which orders
+	// the owners of a shared address.
 	created   int64
 	v4        []byte // 4 bytes per A record
 	v6        []byte // 16 bytes per AAAA record
@@ -49,16 +50,16 @@ type entry struct {
 	addr       netip.Addr
 	label      string
 	named      bool
-	zone       string
+	topology   string // the endpoint's topology zone
 	slice      *endpointSlice
 	sliceIndex int // of slice among the Service's
 }
 
-// buildRecords computes the records of the Service namespace/name from its
-// reduced slices. An address in several slices counts once, under the label
-// and zone of its first. It returns nil when the Service has no ready
-// address, as such a Service has no name.
-func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords {
+// buildRecords computes the records of svc from its reduced slices. An
+// address in several slices counts once, under the label and topology zone
+// of its first. It returns nil when the Service has no ready address, as
+// such a Service has no name.
+func buildRecords(svc *service, from []*endpointSlice) *serviceRecords {
 	n := 0
 	for _, s := range from {
 		n += s.len()
@@ -66,6 +67,7 @@ func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords
 	if n == 0 {
 		return nil
 	}
+	key := svc.key()
 	entries := make([]entry, 0, n)
 	seen := make(map[netip.Addr]struct{}, n)
 	var scopes scopedRecords
@@ -87,22 +89,23 @@ func buildRecords(namespace, name string, from []*endpointSlice) *serviceRecords
 			if s.cluster != "" {
 				label += "." + s.cluster
 			}
-			entries = append(entries, entry{addr: a, label: label, named: named, zone: s.zone(i), slice: s, sliceIndex: k})
+			entries = append(entries, entry{addr: a, label: label, named: named, topology: s.topology(i), slice: s, sliceIndex: k})
 		}
 	}
 	slices.SortStableFunc(entries, func(a, b entry) int { return strings.Compare(a.label, b.label) })
-	r := recordsOf(namespace, name, entries)
+	r := recordsOf(key, svc.created, entries)
 
-	scopes.buildZones(namespace, name, entries)
-	if scopes.zones != nil || scopes.clusters != nil {
+	scopes.buildTopologies(key, svc.created, entries)
+	if scopes.topologies != nil || scopes.clusters != nil {
 		slices.Sort(scopes.clusters)
 		r.scopes = &scopes
 	}
 	return r
 }
 
-// recordsOf builds the records of entries, sorted by label.
-func recordsOf(namespace, name string, entries []entry) *serviceRecords {
+// recordsOf builds the records of entries, sorted by label, for the Service
+// key created at created.
+func recordsOf(key serviceKey, created int64, entries []entry) *serviceRecords {
 	v4 := 0
 	for _, e := range entries {
 		if e.addr.Is4() {
@@ -110,10 +113,10 @@ func recordsOf(namespace, name string, entries []entry) *serviceRecords {
 		}
 	}
 	r := &serviceRecords{
-		namespace: namespace,
-		name:      name,
-		v4:        make([]byte, 0, 4*v4),
-		v6:        make([]byte, 0, 16*(len(entries)-v4)),
+		serviceKey: key,
+		created:    created,
+		v4:         make([]byte, 0, 4*v4),
+		v6:         make([]byte, 0, 16*(len(entries)-v4)),
 	}
 	endpoint := make([]uint32, len(entries)) // each entry's endpoint
 	distinct := 0

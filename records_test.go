@@ -115,7 +115,7 @@ func TestBuildRecords(t *testing.T) {
 		sets: 1,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := buildRecords("ns", "s", reduced(tc.podNames, tc.slices...))
+			r := buildRecords(reducedService("ns", "s"), reduced(tc.podNames, tc.slices...))
 			if r == nil {
 				t.Fatal("no records")
 			}
@@ -134,52 +134,11 @@ func TestBuildRecords(t *testing.T) {
 
 func TestBuildRecordsEmpty(t *testing.T) {
 	s := controllerSlice("ns", "s", "a", true, discovery.AddressTypeIPv4, nil, notReady(ep("a", "10.0.0.1")))
-	if r := buildRecords("ns", "s", reduced(false, s)); r != nil {
+	if r := buildRecords(reducedService("ns", "s"), reduced(false, s)); r != nil {
 		t.Errorf("records for a Service without ready addresses: %+v", view(r))
 	}
 	fqdn := controllerSlice("ns", "s", "f", true, discovery.AddressTypeFQDN, nil, ep("a", "example.org"))
-	if r := buildRecords("ns", "s", reduced(false, fqdn)); r != nil {
+	if r := buildRecords(reducedService("ns", "s"), reduced(false, fqdn)); r != nil {
 		t.Errorf("records from an FQDN slice: %+v", view(r))
-	}
-}
-
-func TestPendingChanges(t *testing.T) {
-	p := newPendingChanges()
-	p.mark("a", 0)
-	p.mark("b", 7)
-	if p.publishedUpToBarrier() {
-		t.Fatal("complete with two Services unpublished")
-	}
-	seq, triggers := p.take("b")
-	p.mark("b", 8) // arrives while b is rebuilt
-	p.published("b", seq)
-	if !slices.Equal(triggers, []int64{7}) {
-		t.Errorf("triggers %v, want [7]", triggers)
-	}
-	seqA, _ := p.take("a")
-	p.published("a", seqA)
-	// b's newest change came after the barrier: complete without it.
-	if !p.publishedUpToBarrier() {
-		t.Error("not complete though every change up to the barrier is published")
-	}
-	p.mark("c", 0)
-	if !p.publishedUpToBarrier() {
-		t.Error("complete turned false")
-	}
-}
-
-func TestPendingChangesBeforeBarrier(t *testing.T) {
-	p := newPendingChanges()
-	p.mark("a", 0)
-	seq, _ := p.take("a")
-	p.mark("a", 0) // before the barrier, during the rebuild
-	p.published("a", seq)
-	if p.publishedUpToBarrier() {
-		t.Error("complete while a change before the barrier is unpublished")
-	}
-	seq, _ = p.take("a")
-	p.published("a", seq)
-	if !p.publishedUpToBarrier() {
-		t.Error("not complete after publishing it")
 	}
 }

@@ -33,6 +33,10 @@ func (m *objectMeta) GetObjectMeta() metav1.Object {
 	return &metav1.ObjectMeta{Name: m.name, Namespace: m.namespace, ResourceVersion: m.resourceVersion}
 }
 
+// key returns the key of the Service the object is (or, for a slice, its
+// own name's key).
+func (m *objectMeta) key() serviceKey { return serviceKey{namespace: m.namespace, name: m.name} }
+
 func reduceMeta(m *metav1.ObjectMeta) objectMeta {
 	return objectMeta{name: m.Name, namespace: m.Namespace, resourceVersion: m.ResourceVersion}
 }
@@ -70,11 +74,11 @@ type endpointSlice struct {
 	// its pod name.
 	labels string
 	ends   []uint32
-	// zones are the distinct topology zones of the entries, in lower case,
-	// and zoneOf holds each entry's as an index into zones plus one, zero
-	// for none. Both are nil unless the zonal option is set.
-	zones  []string
-	zoneOf []uint16
+	// topologies are the distinct topology zones of the entries, in lower
+	// case, and topologyOf holds each entry's as an index into topologies
+	// plus one, zero for none. Both are nil unless the zonal option is set.
+	topologies []string
+	topologyOf []uint16
 	// cluster is the source cluster of a multicluster slice, in lower
 	// case; its endpoints are named "<endpoint>.<cluster>".
 	cluster string
@@ -137,12 +141,12 @@ func transformService(obj any) (any, error) {
 	return nil, fmt.Errorf("headless: unexpected object %T in the Service informer", obj)
 }
 
-// zone returns the topology zone of entry i, empty when it has none.
-func (e *endpointSlice) zone(i int) string {
-	if len(e.zoneOf) == 0 || e.zoneOf[i] == 0 {
+// topology returns the topology zone of entry i, empty when it has none.
+func (e *endpointSlice) topology(i int) string {
+	if len(e.topologyOf) == 0 || e.topologyOf[i] == 0 {
 		return ""
 	}
-	return e.zones[e.zoneOf[i]-1]
+	return e.topologies[e.topologyOf[i]-1]
 }
 
 // reduceOptions are the options that change what a reduced slice holds.
@@ -218,7 +222,7 @@ func reduceSlice(s *discovery.EndpointSlice, opts reduceOptions) *endpointSlice 
 	r.addrs = make([]byte, 0, size*entries)
 	r.ends = make([]uint32, 0, entries)
 	if opts.zonal {
-		r.zoneOf = make([]uint16, 0, entries)
+		r.topologyOf = make([]uint16, 0, entries)
 	}
 	var labels strings.Builder
 	labels.Grow(labelBytes)
@@ -228,9 +232,9 @@ func reduceSlice(s *discovery.EndpointSlice, opts reduceOptions) *endpointSlice 
 			continue
 		}
 		label := endpointLabel(e, podNames)
-		zone := uint16(0)
+		topology := uint16(0)
 		if opts.zonal {
-			zone = r.zoneIndex(e.Zone)
+			topology = r.topologyIndex(e.Zone)
 		}
 		for _, a := range e.Addresses {
 			addr, err := netip.ParseAddr(a)
@@ -241,28 +245,29 @@ func reduceSlice(s *discovery.EndpointSlice, opts reduceOptions) *endpointSlice 
 			labels.WriteString(label)
 			r.ends = append(r.ends, uint32(labels.Len())) // #nosec G115 -- bounded by the API's limits on a slice
 			if opts.zonal {
-				r.zoneOf = append(r.zoneOf, zone)
+				r.topologyOf = append(r.topologyOf, topology)
 			}
 		}
 	}
 	r.labels = labels.String()
-	if len(r.zones) == 0 {
-		r.zoneOf = nil // no entry has a zone
+	if len(r.topologies) == 0 {
+		r.topologyOf = nil // no entry has a topology zone
 	}
 	return r
 }
 
-// zoneIndex returns the index plus one of zone in r.zones, adding it, or
-// zero for no zone. Zones compare in lower case, as DNS names do.
-func (r *endpointSlice) zoneIndex(zone *string) uint16 {
-	if zone == nil || *zone == "" {
+// topologyIndex returns the index plus one of topology zone t in
+// r.topologies, adding it, or zero for none. They compare in lower case, as
+// DNS labels do.
+func (r *endpointSlice) topologyIndex(t *string) uint16 {
+	if t == nil || *t == "" {
 		return 0
 	}
-	z := strings.ToLower(*zone)
-	k := slices.Index(r.zones, z)
+	z := strings.ToLower(*t)
+	k := slices.Index(r.topologies, z)
 	if k < 0 {
-		k = len(r.zones)
-		r.zones = append(r.zones, z)
+		k = len(r.topologies)
+		r.topologies = append(r.topologies, z)
 	}
 	return uint16(k + 1) // #nosec G115 -- a slice holds at most 1,000 endpoints
 }

@@ -29,32 +29,38 @@ const (
 	wireExtra = 1 // a fully qualified name's wire length is its length plus one
 )
 
-// addressRRs returns the A records of q.qname for v4 (4 bytes each) when
-// q asks for A, and the AAAA records for v6 (16 bytes each) when it asks for
-// AAAA: as many as q's budget can hold, setting TC in m when it cannot hold
-// them all.
-func (h *Headless) addressRRs(m *dns.Msg, q query, v4, v6 []byte) []dns.RR {
+// sections are the records a lookup found for a reply: its answer and
+// additional sections, and whether they were cut to fit the client's size.
+type sections struct {
+	answer, extra []dns.RR
+	truncated     bool
+}
+
+// addressRRs returns the A records of q.qname for v4 (4 bytes each) when q
+// asks for A, and the AAAA records for v6 (16 bytes each) when it asks for
+// AAAA: as many as q's budget can hold.
+func (h *Headless) addressRRs(q query, v4, v6 []byte) sections {
+	var n4, n6 int
+	var cut bool
 	switch q.qtype {
 	case dns.TypeA:
-		n := fit(len(v4)/4, minA, q.budget, m)
-		set := h.sizedAddressSet(n, 0)
-		return set.append(make([]dns.RR, 0, n), q.qname, v4[:4*n], nil)
+		n4, cut = fit(len(v4)/4, minA, q.budget)
 	case dns.TypeAAAA:
-		n := fit(len(v6)/16, minAAAA, q.budget, m)
-		set := h.sizedAddressSet(0, n)
-		return set.append(make([]dns.RR, 0, n), q.qname, nil, v6[:16*n])
+		n6, cut = fit(len(v6)/16, minAAAA, q.budget)
+	default:
+		return sections{}
 	}
-	return nil
+	set := h.sizedAddressSet(n4, n6)
+	return sections{answer: set.append(make([]dns.RR, 0, n4+n6), q.qname, v4[:4*n4], v6[:16*n6]), truncated: cut}
 }
 
 // fit returns how many of n records of at least size bytes each fit in
-// budget, and sets TC in m when not all of them do.
-func fit(n, size, budget int, m *dns.Msg) int {
+// budget, and whether that is fewer than n.
+func fit(n, size, budget int) (int, bool) {
 	if most := max(budget, 0) / size; n > most {
-		m.Truncated = true
-		return most
+		return most, true
 	}
-	return n
+	return n, false
 }
 
 // addressSet makes A and AAAA records whose structs, and whose addresses,
@@ -85,8 +91,6 @@ func (h *Headless) sizedAddressSet(n4, n6 int) addressSet {
 	return s
 }
 
-func (s *addressSet) len() int { return cap(s.a) + cap(s.aaaa) }
-
 // append appends to dst the A records of name for v4 and its AAAA records
 // for v6, each with its own copy of the address. The set must have room.
 func (s *addressSet) append(dst []dns.RR, name string, v4, v6 []byte) []dns.RR {
@@ -109,18 +113,14 @@ func (s *addressSet) append(dst []dns.RR, name string, v4, v6 []byte) []dns.RR {
 	return dst
 }
 
-// srvAnswer puts the SRV records of endpoints [from, to) for the port named
-// key (every port when key is empty), named q.qname, in the answer, and the
-// addresses of their targets, named in q.zone, in the additional section:
-// records first, then glue, each as far as q's budget goes, with TC set in
-// m when it does not go far enough. All records have priority 0 and equal
-// weights.
-func (h *Headless) srvAnswer(m *dns.Msg, q query, r *serviceRecords, from, to int, key string) {
-	// First the sizes: the records that fit, their targets and names.
+// srvAnswer returns the SRV records of endpoints [from, to) for the port
+// named key (every port when key is empty), and the addresses of their
+// targets as glue: records first, then glue, each as far as q's budget goes.
+func (h *Headless) srvAnswer(q query, r *serviceRecords, from, to int, key string) sections {
 	var (
-		n, size int
-		budget  = q.budget
-		last    = -1
+		targets   = make([]srvTarget, 0, min(to-from, max(q.budget, 0)/minSRV))
+		budget    = q.budget
+		truncated bool
 	)
 	for ep := range r.srvRecords(from, to, key) {
 		target := r.targetLen(ep, q.zone) + wireExtra
@@ -128,86 +128,110 @@ func (h *Headless) srvAnswer(m *dns.Msg, q query, r *serviceRecords, from, to in
 			continue // a name that cannot exist
 		}
 		if budget < minSRV+target {
-			m.Truncated = true
+			truncated = true
 			break
 		}
 		budget -= minSRV + target
-		n++
-		if ep != last {
-			last = ep
-			size += target - wireExtra
+		if len(targets) == 0 || targets[len(targets)-1].endpoint != ep {
+			targets = append(targets, srvTarget{endpoint: ep})
 		}
-	}
-	if n == 0 {
-		return
+		targets[len(targets)-1].records++
 	}
 	// Then the glue that fits after them, per target.
-	var glue4, glue6 []int
-	var n4, n6 int
-	for ep := range r.srvTargets(from, to, key, q.zone, n) {
-		v4, v6 := r.addresses(ep)
-		k4 := fit(len(v4)/4, minA, budget, m)
-		budget -= k4 * minA
-		k6 := fit(len(v6)/16, minAAAA, budget, m)
-		budget -= k6 * minAAAA
-		glue4, glue6 = append(glue4, k4), append(glue6, k6)
-		n4, n6 = n4+k4, n6+k6
+	for i := range targets {
+		t := &targets[i]
+		v4, v6 := r.addresses(t.endpoint)
+		var cut4, cut6 bool
+		t.v4, cut4 = fit(len(v4)/4, minA, budget)
+		budget -= t.v4 * minA
+		t.v6, cut6 = fit(len(v6)/16, minAAAA, budget)
+		budget -= t.v6 * minAAAA
+		truncated = truncated || cut4 || cut6
 	}
+	s := h.srvSections(q, r, key, targets)
+	s.truncated = truncated
+	return s
+}
 
+// srvTarget is one endpoint of an SRV answer: how many of its SRV records
+// the answer holds, and how many of its A and AAAA records the glue.
+type srvTarget struct {
+	endpoint, records, v4, v6 int
+}
+
+// srvSections builds the SRV records of targets, named q.qname, for the port
+// named key (every port when key is empty), each target's first records;
+// and in the additional section each target's first addresses, under its
+// name in q.zone. All records have priority 0 and equal weights.
+func (h *Headless) srvSections(q query, r *serviceRecords, key string, targets []srvTarget) sections {
+	var n, n4, n6, size int
+	for _, t := range targets {
+		n, n4, n6 = n+t.records, n4+t.v4, n6+t.v6
+		size += r.targetLen(t.endpoint, q.zone)
+	}
+	if n == 0 {
+		return sections{}
+	}
 	// The target names, end to end in one string.
 	var names strings.Builder
 	names.Grow(size)
-	for ep := range r.srvTargets(from, to, key, q.zone, n) {
-		r.appendTarget(&names, ep, q.zone)
+	for _, t := range targets {
+		r.appendTarget(&names, t.endpoint, q.zone)
 	}
 	all := names.String()
 
 	var (
-		weight = uint16(max(1, 100/n)) // #nosec G115 -- at most 100
+		weight = srvWeight(n)
 		rrs    = make([]dns.SRV, 0, n)
 		glue   = h.sizedAddressSet(n4, n6)
-		target string
-		t      = -1 // index of the current target
+		s      = sections{answer: make([]dns.RR, 0, n), extra: make([]dns.RR, 0, n4+n6)}
 	)
-	m.Answer = make([]dns.RR, 0, n)
-	m.Extra = make([]dns.RR, 0, n4+n6)
-	last = -1
-	for ep, port := range r.srvRecords(from, to, key) {
-		if len(rrs) == n {
-			break
+	for _, t := range targets {
+		size := r.targetLen(t.endpoint, q.zone)
+		target := all[:size]
+		all = all[size:]
+		v4, v6 := r.addresses(t.endpoint)
+		s.extra = glue.append(s.extra, target, v4[:4*t.v4], v6[:16*t.v6])
+		taken := 0
+		for _, port := range r.srvRecords(t.endpoint, t.endpoint+1, key) {
+			if taken == t.records {
+				break
+			}
+			taken++
+			rrs = append(rrs, dns.SRV{Hdr: h.hdr(q.qname, dns.TypeSRV), Weight: weight, Port: port, Target: target})
+			s.answer = append(s.answer, &rrs[len(rrs)-1])
 		}
-		if r.targetLen(ep, q.zone)+wireExtra > maxName {
-			continue
-		}
-		if ep != last {
-			last, t = ep, t+1
-			size := r.targetLen(ep, q.zone)
-			target, all = all[:size], all[size:]
-			v4, v6 := r.addresses(ep)
-			m.Extra = glue.append(m.Extra, target, v4[:4*glue4[t]], v6[:16*glue6[t]])
-		}
-		rrs = append(rrs, dns.SRV{Hdr: h.hdr(q.qname, dns.TypeSRV), Weight: weight, Port: port, Target: target})
-		m.Answer = append(m.Answer, &rrs[len(rrs)-1])
 	}
+	return s
 }
 
-// ptrAnswer puts the PTR records of targets, named q.qname, in the answer,
-// as many as q's budget can hold. The targets are named in zone, the first
-// forward zone.
-func (h *Headless) ptrAnswer(m *dns.Msg, q query, targets []ptrTarget, zone string) {
+// srvWeight is the weight of each of n records: equal shares of 100, and at
+// least 1.
+func srvWeight(n int) uint16 {
+	if n >= 100 {
+		return 1
+	}
+	return uint16(100 / n) // #nosec G115 -- 100/n is at most 100
+}
+
+// ptrAnswer returns the PTR records of targets, named q.qname, as many as
+// q's budget can hold. The targets are named in zone, the first forward
+// zone.
+func (h *Headless) ptrAnswer(q query, targets []ptrTarget, zone string) sections {
 	targets = slices.DeleteFunc(targets, func(t ptrTarget) bool {
 		return t.records.targetLen(int(t.endpoint), zone)+wireExtra > maxName
 	})
-	targets = targets[:fit(len(targets), minPTR, q.budget, m)]
-	rrs := make([]dns.PTR, len(targets))
-	m.Answer = make([]dns.RR, len(targets))
-	for i, t := range targets {
+	n, cut := fit(len(targets), minPTR, q.budget)
+	rrs := make([]dns.PTR, n)
+	s := sections{answer: make([]dns.RR, n), truncated: cut}
+	for i, t := range targets[:n] {
 		var name strings.Builder
 		name.Grow(t.records.targetLen(int(t.endpoint), zone))
 		t.records.appendTarget(&name, int(t.endpoint), zone)
 		rrs[i] = dns.PTR{Hdr: h.hdr(q.qname, dns.TypePTR), Ptr: name.String()}
-		m.Answer[i] = &rrs[i]
+		s.answer[i] = &rrs[i]
 	}
+	return s
 }
 
 // addrBytes splits addrs into A and AAAA data.
@@ -223,7 +247,7 @@ func addrBytes(addrs []netip.Addr) (v4, v6 []byte) {
 }
 
 // soa returns the zone's SOA record, owned by name (the zone as asked).
-func (h *Headless) soa(name string, z *zoneInfo) dns.RR {
+func (h *Headless) soa(name string, z *servedZone) dns.RR {
 	return &dns.SOA{
 		Hdr:     dns.RR_Header{Name: name, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: min(h.ttl, 300)},
 		Ns:      z.ns,

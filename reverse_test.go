@@ -3,6 +3,9 @@ package headless
 import (
 	"net/netip"
 	"testing"
+
+	"github.com/coredns/coredns/plugin/test"
+	"github.com/miekg/dns"
 )
 
 func TestParseReverse(t *testing.T) {
@@ -48,3 +51,28 @@ func TestParseReverse(t *testing.T) {
 		}
 	}
 }
+
+func TestReverseNames(t *testing.T) {
+	h := modelHeadless(t, cluster())
+	ip6 := func(nibbles string) string { return nibbles + ".ip6.arpa." }
+	runCases(t, h, []test.Case{
+		// 33 nibbles: no such name.
+		{Qname: ip6("0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.d.f"), Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{ip6SOA}},
+		// Not an IPv4 reverse name, though a parser that joins labels takes it for 10.1.0.10.
+		{Qname: "10.0.1.::ffff:10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{reverseSOA}},
+		// The IPv4-mapped nibble name of IPv4 endpoint 10.1.0.10: not its name.
+		{Qname: ip6("a.0.0.0.1.0.a.0.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0"), Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{ip6SOA}},
+		// Leading zeros and out-of-range octets.
+		{Qname: "010.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{reverseSOA}},
+		{Qname: "266.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{reverseSOA}},
+		{Qname: "1.10.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{reverseSOA}},
+		// Prefixes of endpoint reverse names exist (RFC 8020): NODATA.
+		{Qname: "0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Ns: []dns.RR{reverseSOA}},
+		{Qname: "10.in-addr.arpa.", Qtype: dns.TypePTR, Ns: []dns.RR{reverseSOA}},
+		{Qname: ip6("1.0.0.0.0.0.d.f"), Qtype: dns.TypePTR, Ns: []dns.RR{ip6SOA}},
+		{Qname: ip6("2.0.0.0.0.0.d.f"), Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{ip6SOA}},
+		{Qname: "1.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{reverseSOA}},
+	})
+}
+
+var ip6SOA = test.SOA("ip6.arpa. 5 IN SOA ns.dns.ip6.arpa. hostmaster.ip6.arpa. 0 7200 1800 86400 5")

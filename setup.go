@@ -57,7 +57,7 @@ func setup(c *caddy.Controller) error {
 			return plugin.Error(pluginName, fmt.Errorf("creating the mcs-api client: %w", err))
 		}
 	}
-	h.setLocal(boundAddrs(c))
+	h.setOwnAddrs(boundAddrs(c))
 	h.inCluster = cfg.kubeconfig == "" && cfg.endpoint == ""
 
 	c.OnStartup(h.OnStartup)
@@ -103,8 +103,6 @@ func parse(c *caddy.Controller) (*Headless, clientConfig, error) {
 
 func (h *Headless) parseOption(c *caddy.Controller, opt string, args []string, cc *clientConfig) error {
 	switch opt {
-	case "kubeconfig", "endpoint", "tls", "apiserver_qps", "apiserver_burst", "apiserver_max_inflight":
-		return cc.parseOption(c, opt, args)
 	case "namespaces":
 		if len(args) == 0 {
 			return c.Errf("namespaces needs at least one namespace")
@@ -179,7 +177,8 @@ func (h *Headless) parseOption(c *caddy.Controller, opt string, args []string, c
 		}
 		h.startupTimeout = d
 	default:
-		return c.Errf("unknown option %q", opt)
+		// How to reach the API server, or unknown.
+		return cc.parseOption(c, opt, args)
 	}
 	return nil
 }
@@ -195,7 +194,7 @@ func (h *Headless) setZones() error {
 		}
 	}
 	for _, z := range h.Zones {
-		info := zoneInfo{
+		info := servedZone{
 			name:    z,
 			reverse: dnsutil.IsReverse("."+z) > 0, // IsReverse wants a name below the arpa zone
 			ns:      dnsutil.Join("ns.dns", z),

@@ -7,13 +7,16 @@ import (
 	"strings"
 )
 
-// sliceIndex holds the reduced slices of each Service, keyed
-// "namespace/service", as one slice informer's event handler has seen them.
+// sliceIndex holds the reduced slices of each Service as one slice
+// informer's event handler has seen them.
 // It replaces a client-go indexer, whose per-key sets cost several times as
 // much memory. The watcher's lock guards it.
-type sliceIndex map[string][]*endpointSlice
+type sliceIndex map[serviceKey][]*endpointSlice
 
-func serviceOf(s *endpointSlice) string { return s.namespace + "/" + s.service }
+// serviceOf returns the key of the Service s belongs to.
+func serviceOf(s *endpointSlice) serviceKey {
+	return serviceKey{namespace: s.namespace, name: s.service}
+}
 
 // put adds s, replacing the slice of the same name.
 func (x sliceIndex) put(s *endpointSlice) {
@@ -42,7 +45,7 @@ func (x sliceIndex) remove(s *endpointSlice) {
 // merged returns the slices of the Service key held by any of indexes, one
 // per slice name, in name order. Of a slice held by two, the newer wins: a
 // slice whose labels move it from one watch to the other is briefly in both.
-func merged(key string, indexes ...sliceIndex) []*endpointSlice {
+func merged(key serviceKey, indexes ...sliceIndex) []*endpointSlice {
 	var out []*endpointSlice
 	for _, x := range indexes {
 		out = append(out, x[key]...)

@@ -28,12 +28,12 @@ func TestSliceIndex(t *testing.T) {
 	other.put(slice("web", "web-a", "14"))
 
 	for _, tc := range []struct {
-		key  string
+		key  serviceKey
 		want []string
 	}{
-		{"ns/web", []string{"web-a@14", "web-b@13"}},
-		{"ns/db", []string{"db-a@12"}},
-		{"ns/none", nil},
+		{serviceKey{"ns", "web"}, []string{"web-a@14", "web-b@13"}},
+		{serviceKey{"ns", "db"}, []string{"db-a@12"}},
+		{serviceKey{"ns", "none"}, nil},
 	} {
 		if got := names(merged(tc.key, headless, other)); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.key, got, tc.want)
@@ -43,10 +43,10 @@ func TestSliceIndex(t *testing.T) {
 	headless.remove(slice("web", "web-a", "11"))
 	headless.remove(slice("db", "db-a", "12"))
 	headless.remove(slice("db", "db-a", "12")) // twice is harmless
-	if got := names(merged("ns/web", headless, other)); !slices.Equal(got, []string{"web-a@14", "web-b@13"}) {
+	if got := names(merged(serviceKey{"ns", "web"}, headless, other)); !slices.Equal(got, []string{"web-a@14", "web-b@13"}) {
 		t.Errorf("after the move: got %v", got)
 	}
-	if _, ok := headless["ns/db"]; ok {
+	if _, ok := headless[serviceKey{"ns", "db"}]; ok {
 		t.Errorf("an empty Service stays in the index")
 	}
 	if compareVersions("9", "10") >= 0 || compareVersions("b", "a") <= 0 {

@@ -1,8 +1,6 @@
 package headless
 
 import (
-	"strings"
-
 	"github.com/miekg/dns"
 )
 
@@ -15,15 +13,16 @@ import (
 
 // subsetAnswer answers q for the Service records r with a rotating subset;
 // key is the port for a _port._proto name, empty for the Service's own.
-func (h *Headless) subsetAnswer(m *dns.Msg, q query, r *serviceRecords, key string) {
+func (h *Headless) subsetAnswer(q query, r *serviceRecords, key string) sections {
 	switch q.qtype {
 	case dns.TypeA:
-		m.Answer = h.rotatedAddresses(q, r.v4, 4, minA)
+		return sections{answer: h.rotatedAddresses(q, r.v4, 4, minA)}
 	case dns.TypeAAAA:
-		m.Answer = h.rotatedAddresses(q, r.v6, 16, minAAAA)
+		return sections{answer: h.rotatedAddresses(q, r.v6, 16, minAAAA)}
 	case dns.TypeSRV:
-		h.subsetSRV(m, q, r, key)
+		return h.subsetSRV(q, r, key)
 	}
+	return sections{}
 }
 
 // window returns where the next window of n among total items starts, and
@@ -66,14 +65,13 @@ func (h *Headless) rotatedAddresses(q query, data []byte, width, size int) []dns
 
 // subsetSRV answers the SRV records of the next endpoints, in turn, whose
 // records and glue fit q's budget together.
-func (h *Headless) subsetSRV(m *dns.Msg, q query, r *serviceRecords, key string) {
+func (h *Headless) subsetSRV(q query, r *serviceRecords, key string) sections {
 	total := len(r.endpoints)
 	start := int(h.rotation.Load() % uint64(total)) // #nosec G115 -- below total
-	type pick struct{ ep, records int }
 	var (
-		picks          []pick
-		n, names       int
-		n4, n6, budget = 0, 0, q.budget
+		targets []srvTarget
+		n       int
+		budget  = q.budget
 	)
 	for k := 0; k < total && (h.udpMax == 0 || n < h.udpMax); k++ {
 		ep := (start + k) % total
@@ -95,41 +93,12 @@ func (h *Headless) subsetSRV(m *dns.Msg, q query, r *serviceRecords, key string)
 			break
 		}
 		budget -= cost
-		picks = append(picks, pick{ep, records})
-		n, n4, n6, names = n+records, n4+len(v4)/4, n6+len(v6)/16, names+target-wireExtra
+		targets = append(targets, srvTarget{endpoint: ep, records: records, v4: len(v4) / 4, v6: len(v6) / 16})
+		n += records
 	}
 	if n == 0 {
-		return
+		return sections{}
 	}
-	h.rotation.Add(uint64(len(picks))) // #nosec G115 -- a count of endpoints
-
-	var all strings.Builder
-	all.Grow(names)
-	for _, p := range picks {
-		r.appendTarget(&all, p.ep, q.zone)
-	}
-	targets := all.String()
-	var (
-		weight = uint16(max(1, 100/n)) // #nosec G115 -- at most 100
-		rrs    = make([]dns.SRV, 0, n)
-		glue   = h.sizedAddressSet(n4, n6)
-	)
-	m.Answer = make([]dns.RR, 0, n)
-	m.Extra = make([]dns.RR, 0, n4+n6)
-	for _, p := range picks {
-		size := r.targetLen(p.ep, q.zone)
-		target := targets[:size]
-		targets = targets[size:]
-		v4, v6 := r.addresses(p.ep)
-		m.Extra = glue.append(m.Extra, target, v4, v6)
-		taken := 0
-		for _, port := range r.srvRecords(p.ep, p.ep+1, key) {
-			if taken == p.records {
-				break
-			}
-			taken++
-			rrs = append(rrs, dns.SRV{Hdr: h.hdr(q.qname, dns.TypeSRV), Weight: weight, Port: port, Target: target})
-			m.Answer = append(m.Answer, &rrs[len(rrs)-1])
-		}
-	}
+	h.rotation.Add(uint64(len(targets))) // #nosec G115 -- a count of endpoints
+	return h.srvSections(q, r, key, targets)
 }

@@ -52,7 +52,7 @@ func askUDP(t *testing.T, h *Headless, name string, qtype, bufsize uint16) (*dns
 // always within the client's size, every endpoint handed out, evenly.
 func TestUDPAnswerLimit(t *testing.T) {
 	const endpoints, queries = 1000, 500
-	h, _ := newTestHeadless(t, bigService(endpoints), func(h *Headless) { h.udpSubset = true })
+	h := modelHeadless(t, bigService(endpoints), func(h *Headless) { h.udpSubset = true })
 	const name = "huge.default.svc.cluster.local."
 	for _, tc := range []struct {
 		qtype   uint16
@@ -104,7 +104,7 @@ func TestUDPAnswerLimit(t *testing.T) {
 
 // With a count, answers hold at most that many records.
 func TestUDPAnswerLimitCount(t *testing.T) {
-	h, _ := newTestHeadless(t, bigService(10), func(h *Headless) { h.udpSubset, h.udpMax = true, 3 })
+	h := modelHeadless(t, bigService(10), func(h *Headless) { h.udpSubset, h.udpMax = true, 3 })
 	const name = "huge.default.svc.cluster.local."
 	seen := map[netip.Addr]bool{}
 	for range 10 {

@@ -37,7 +37,7 @@ func zonalCluster() []runtime.Object {
 }
 
 func TestZonal(t *testing.T) {
-	h, client := newTestHeadless(t, zonalCluster(), func(h *Headless) { h.zonal = true })
+	h, client := informedHeadless(t, zonalCluster(), func(h *Headless) { h.zonal = true })
 	const (
 		pin1a    = "us-east-1a.pin._zone.db.prod.svc.cluster.local."
 		prefer1b = "us-east-1b.prefer._zone.db.prod.svc.cluster.local."
@@ -99,12 +99,12 @@ func TestZonal(t *testing.T) {
 
 // Without the option, zonal names are not names, and slices keep no zones.
 func TestZonalOff(t *testing.T) {
-	h, _ := newTestHeadless(t, zonalCluster())
+	h := modelHeadless(t, zonalCluster())
 	runCases(t, h, []test.Case{
 		{Qname: "us-east-1a.pin._zone.db.prod.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}},
 		{Qname: "pin._zone.db.prod.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}},
 	})
-	if r := h.model.service("db.prod"); r == nil || r.scopes != nil {
+	if r := h.model.service(serviceKey{"prod", "db"}); r == nil || r.scopes != nil {
 		t.Errorf("records of db: %+v, want some without zones", r)
 	}
 }
