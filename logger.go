@@ -21,8 +21,10 @@ type klogSink struct {
 // Init implements logr.LogSink.
 func (klogSink) Init(logr.RuntimeInfo) {}
 
-// Enabled implements logr.LogSink.
-func (klogSink) Enabled(int) bool { return true }
+// Enabled implements logr.LogSink: verbosity 0 always, more verbose lines
+// only while CoreDNS logs debug lines (the debug plugin), so that the rest
+// are not formatted only to be dropped.
+func (klogSink) Enabled(level int) bool { return level <= 0 || clog.D.Value() }
 
 // Info implements logr.LogSink.
 func (s klogSink) Info(level int, msg string, kv ...any) {

@@ -3,6 +3,7 @@ package headless
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -140,5 +141,107 @@ func TestBuildRecordsEmpty(t *testing.T) {
 	fqdn := controllerSlice("ns", "s", "f", true, discovery.AddressTypeFQDN, nil, ep("a", "example.org"))
 	if r := buildRecords(reducedService("ns", "s"), reduced(false, fqdn)); r != nil {
 		t.Errorf("records from an FQDN slice: %+v", view(r))
+	}
+}
+
+// consulRecords are the records of consul-server in cluster(): three
+// endpoints, eight named ports over five numbers.
+func consulRecords(t *testing.T) *serviceRecords {
+	t.Helper()
+	r := modelHeadless(t, cluster()).model.service(serviceKey{"default", "consul-server"})
+	if r == nil {
+		t.Fatal("consul-server is not served")
+	}
+	return r
+}
+
+func TestSRVRecords(t *testing.T) {
+	r := consulRecords(t)
+	type rec struct {
+		ep   int
+		port uint16
+	}
+	collect := func(from, to int, key string, most int) []rec {
+		var out []rec
+		for ep, port := range r.srvRecords(from, to, key) {
+			if len(out) == most {
+				break // the iterator must stop when told
+			}
+			out = append(out, rec{ep, port})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name     string
+		from, to int
+		key      string
+		most     int
+		want     []rec
+	}{
+		{"every port number once, per endpoint", 0, 1, "", -1, []rec{{0, 8300}, {0, 8301}, {0, 8302}, {0, 8500}, {0, 8600}}},
+		{"one named port of every endpoint", 0, 3, "_dns-udp._udp", -1, []rec{{0, 8600}, {1, 8600}, {2, 8600}}},
+		{"a range of endpoints", 1, 3, "_http._tcp", -1, []rec{{1, 8500}, {2, 8500}}},
+		{"a port no endpoint has", 0, 3, "_grpc._tcp", -1, nil},
+		{"stopped early", 0, 3, "", 2, []rec{{0, 8300}, {0, 8301}}},
+	} {
+		if got := collect(tc.from, tc.to, tc.key, tc.most); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestPortsAndProtocols(t *testing.T) {
+	r := consulRecords(t)
+	for _, tc := range []struct {
+		key  string
+		want bool
+	}{
+		{"_http._tcp", true}, {"_serflan-udp._udp", true}, {"_http._udp", false}, {"_tcp", false}, {"", false},
+	} {
+		if got := r.hasPort(tc.key); got != tc.want {
+			t.Errorf("hasPort(%q) = %v, want %v", tc.key, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		proto string
+		want  bool
+	}{
+		{"_tcp", true}, {"_udp", true}, {"_sctp", false}, {"tcp", false},
+	} {
+		if got := r.hasProtocol(tc.proto); got != tc.want {
+			t.Errorf("hasProtocol(%q) = %v, want %v", tc.proto, got, tc.want)
+		}
+	}
+	if ep, ok := r.endpoint("consul-server-1"); !ok || ep != 1 {
+		t.Errorf("endpoint(consul-server-1) = %d, %v", ep, ok)
+	}
+	if _, ok := r.endpoint("consul-server-3"); ok {
+		t.Error("a not-ready endpoint has a name")
+	}
+}
+
+func TestLabelFromIP(t *testing.T) {
+	for _, tc := range []struct{ ip, want string }{
+		{"10.0.0.1", "10-0-0-1"},
+		{"fd00:1::1", "fd00-1--1"},
+		{"fd00:1::", "fd00-1--0"}, // a trailing dash gets a zero
+		{"::1", "--1"},
+		{"2001:db8:0:0:1:0:0:1", "2001-db8--1-0-0-1"}, // the shortest form, as Go and Kubernetes print it
+	} {
+		if got := labelFromIP(netip.MustParseAddr(tc.ip)); got != tc.want {
+			t.Errorf("labelFromIP(%s) = %q, want %q", tc.ip, got, tc.want)
+		}
+	}
+}
+
+func TestTargets(t *testing.T) {
+	r := consulRecords(t)
+	for _, zone := range []string{"cluster.local.", "."} {
+		var b strings.Builder
+		r.appendTarget(&b, 2, zone)
+		want := "consul-server-2.consul-server.default.svc." + belowRoot(zone)
+		if b.String() != want || r.targetLen(2, zone) != len(want) {
+			t.Errorf("zone %s: target %q (length %d), want %q", zone, b.String(), r.targetLen(2, zone), want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package headless
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -90,4 +91,54 @@ func TestPortZeroNeverServed(t *testing.T) {
 		}, Extra: []dns.RR{test.A("a.zero.default.svc.cluster.local. 5 IN A 10.10.0.1")}},
 		{Qname: "_none._tcp.zero.default.svc.cluster.local.", Qtype: dns.TypeSRV, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa}},
 	})
+}
+
+func TestFit(t *testing.T) {
+	for _, tc := range []struct {
+		n, size, budget, want int
+		cut                   bool
+	}{
+		{10, 16, 160, 10, false},
+		{10, 16, 159, 9, true},
+		{10, 16, 0, 0, true},
+		{10, 16, -40, 0, true}, // a question that leaves no room
+		{0, 16, -40, 0, false},
+	} {
+		if got, cut := fit(tc.n, tc.size, tc.budget); got != tc.want || cut != tc.cut {
+			t.Errorf("fit(%d, %d, %d) = %d, %v; want %d, %v", tc.n, tc.size, tc.budget, got, cut, tc.want, tc.cut)
+		}
+	}
+}
+
+func TestSRVWeight(t *testing.T) {
+	for n, want := range map[int]uint16{1: 100, 2: 50, 3: 33, 99: 1, 100: 1, 65535: 1} {
+		if got := srvWeight(n); got != want {
+			t.Errorf("srvWeight(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+// srvSections gives each target the records and glue it is told to, in
+// order, with names that share one string.
+func TestSRVSections(t *testing.T) {
+	h := modelHeadless(t, cluster())
+	r := h.model.service(serviceKey{"dual", "web"}) // 10-2-0-3, fd00-1--0, web-0 (v4 and v6), web-1
+	q := query{qname: "web.dual.svc.cluster.local.", qtype: dns.TypeSRV, zone: "cluster.local.", budget: dns.MaxMsgSize}
+	s := h.srvSections(q, r, "", []srvTarget{{endpoint: 2, records: 1, v4: 1, v6: 0}, {endpoint: 3, records: 1, v4: 1}})
+	var got []string
+	for _, rr := range append(s.answer, s.extra...) {
+		got = append(got, rr.String())
+	}
+	want := []string{
+		"web.dual.svc.cluster.local.\t5\tIN\tSRV\t0 50 80 web-0.web.dual.svc.cluster.local.",
+		"web.dual.svc.cluster.local.\t5\tIN\tSRV\t0 50 80 web-1.web.dual.svc.cluster.local.",
+		"web-0.web.dual.svc.cluster.local.\t5\tIN\tA\t10.2.0.1",
+		"web-1.web.dual.svc.cluster.local.\t5\tIN\tA\t10.2.0.2",
+	}
+	if !slices.Equal(got, want) || s.truncated {
+		t.Errorf("got %q (truncated %v), want %q", got, s.truncated, want)
+	}
+	if s := h.srvSections(q, r, "", nil); s.answer != nil || s.extra != nil {
+		t.Errorf("no targets: %v", s)
+	}
 }
