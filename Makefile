@@ -1,6 +1,6 @@
 # headless: a CoreDNS plugin for Kubernetes headless Services.
 #
-#   make test     vet, unit tests, the integration suite against a real
+#   make test     vet and lint, unit tests, the integration suite against a real
 #                 kube-apiserver + etcd (built on first use, cached in .cache/),
 #                 and the e2e suite in a one-node cluster (needs root)
 #   make demo     CoreDNS with headless answering sample Services on 127.0.0.1:1053
@@ -29,7 +29,7 @@ PLATFORMS ?= linux/amd64 linux/arm64
 TAGS      ?=
 LDFLAGS   := -s -w -X github.com/coredns/coredns/coremain.GitCommit=headless-$(VERSION)-$(REVISION)
 
-.PHONY: all test vet unit integration e2e cluster e2e-images coredns controlplane demo bench bench-restart bench-envelope fuzz image image-test clean
+.PHONY: all test vet lint unit integration e2e cluster e2e-images coredns controlplane demo bench bench-restart bench-envelope fuzz image image-test clean
 
 all: coredns
 
@@ -94,7 +94,7 @@ e2e-images: $(CACHE)/coredns-stock
 	bin/e2e/image-tool -out bin/e2e/coredns-stock.tar -name registry.k8s.io/coredns/coredns:v1.15.0 -version 1.15.0 \
 	  -description "stock CoreDNS v1.15.0" -binary linux/$(GOARCH)=$(CACHE)/coredns-stock >/dev/null
 
-vet:
+vet: lint
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
@@ -102,6 +102,21 @@ vet:
 	cd coredns && $(GO) vet . && $(GO) vet -tags allplugins .
 	cd controlplane && $(GO) vet .
 	cd image && $(GO) vet .
+
+# golangci-lint, pinned in tools/lint, with the linters CoreDNS runs on
+# itself (.golangci.yml): the plugin, bench and tests, the custom build,
+# the image builder and the cluster tooling.
+LINT := $(CACHE)/golangci-lint
+$(LINT): tools/lint/go.mod
+	@echo ">> building golangci-lint from tools/lint (first time only, about 2 minutes)"
+	cd tools/lint && $(GO) build -o ../../$@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+lint: $(LINT)
+	@echo ">> golangci-lint"
+	$(LINT) run ./...
+	cd coredns && ../$(LINT) run ./...
+	cd image && ../$(LINT) run ./...
+	cd controlplane && ../$(LINT) run ./...
 
 unit:
 	$(GO) test -race -count=1 .

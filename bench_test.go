@@ -31,7 +31,7 @@ func benchHeadless(b *testing.B, services, endpoints int) *Headless {
 // benchSlice is the one slice of Service svc-s: endpoints web-N at
 // 10.<s>.<N>.
 func benchSlice(s, endpoints int) *discovery.EndpointSlice {
-	var eps []discovery.Endpoint
+	eps := make([]discovery.Endpoint, 0, endpoints)
 	for e := range endpoints {
 		eps = append(eps, ep(fmt.Sprintf("web-%d", e), fmt.Sprintf("10.%d.%d.%d", byte(s>>8), byte(s), byte(e))))
 	}
@@ -176,8 +176,9 @@ func BenchmarkSyncHugeService(b *testing.B) {
 
 // BenchmarkRebuildHugeService is one rebuild of a 30,000-address Service.
 func BenchmarkRebuildHugeService(b *testing.B) {
-	var slices []*endpointSlice
-	for _, obj := range hugeService(300, 100)[1:] {
+	objs := hugeService(300, 100)[1:]
+	slices := make([]*endpointSlice, 0, len(objs))
+	for _, obj := range objs {
 		slices = append(slices, reduceSlice(obj.(*discovery.EndpointSlice), reduceOptions{}))
 	}
 	m := newModel(true)

@@ -60,7 +60,7 @@ func TestChurnAnswersAreConsistent(t *testing.T) {
 			}
 		}
 	}
-	want := []dns.RR{}
+	want := make([]dns.RR, 0, 20)
 	for k := range 2 {
 		for i := range 10 {
 			want = append(want, test.A(fmt.Sprintf("%s 5 IN A %d.%d.%d.%d", name, 10+k, updates/256, updates%256, i+1)))

@@ -230,7 +230,8 @@ func eventually(t *testing.T, check func() error) {
 // hugeService is one headless Service "huge" in "default" with n slices of
 // per endpoints each: endpoint j of slice i is e-i-j at 10.(100+i/256).(i%256).(j+1).
 func hugeService(n, per int) []runtime.Object {
-	objs := []runtime.Object{headlessService("default", "huge")}
+	objs := make([]runtime.Object, 0, 1+n)
+	objs = append(objs, headlessService("default", "huge"))
 	for i := range n {
 		eps := make([]discovery.Endpoint, per)
 		for j := range per {
@@ -245,12 +246,12 @@ func hugeService(n, per int) []runtime.Object {
 // wideService has 200 dual-stack endpoints, each in an IPv4 and an IPv6
 // slice that both list 1,001 named ports, and a port 0.
 func wideService() []runtime.Object {
-	var ports []discovery.EndpointPort
+	ports := make([]discovery.EndpointPort, 0, 1002)
 	for p := range 1001 {
 		ports = append(ports, tcpPort(fmt.Sprintf("p%d", p), int32(p+1)))
 	}
 	ports = append(ports, tcpPort("zero", 0))
-	var v4, v6 []discovery.Endpoint
+	v4, v6 := make([]discovery.Endpoint, 0, 200), make([]discovery.Endpoint, 0, 200)
 	for i := range 200 {
 		v4 = append(v4, ep(fmt.Sprintf("w-%d", i), fmt.Sprintf("10.9.%d.%d", i/256, i%256)))
 		v6 = append(v6, ep(fmt.Sprintf("w-%d", i), fmt.Sprintf("fd00:9::%x", i)))

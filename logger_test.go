@@ -28,7 +28,7 @@ func TestInformerLogsAreOurs(t *testing.T) {
 	failLists(client, "endpointslices")
 	startHeadless(t, client, []string{"cluster.local."}, 10*time.Millisecond)
 	eventually(t, func() error {
-		for _, line := range strings.Split(buf.String(), "\n") {
+		for line := range strings.SplitSeq(buf.String(), "\n") {
 			if strings.Contains(line, "the API server is away") && strings.Contains(line, "plugin/headless") {
 				return nil
 			}

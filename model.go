@@ -115,8 +115,8 @@ func (m *model) set(key serviceKey, r *serviceRecords) bool {
 	if old != nil && m.ownCluster {
 		m.index(old, false)
 	}
-	switch {
-	case r == nil:
+	switch r {
+	case nil:
 		delete(m.services, key)
 		if m.namespaces[key.namespace]--; m.namespaces[key.namespace] <= 0 {
 			delete(m.namespaces, key.namespace)
@@ -141,7 +141,7 @@ func (m *model) set(key serviceKey, r *serviceRecords) bool {
 // index adds the addresses of r to the PTR index, or removes them.
 func (m *model) index(r *serviceRecords, add bool) {
 	for i := range r.endpoints {
-		t := ptrTarget{records: r, endpoint: uint32(i)} // #nosec G115 -- an endpoint index
+		t := ptrTarget{records: r, endpoint: uint32(i)}
 		v4, v6 := r.addresses(i)
 		for ; len(v4) > 0; v4 = v4[4:] {
 			if add {

@@ -34,7 +34,7 @@ func TestModelSet(t *testing.T) {
 	m := newModel(true)
 	db := reducedService("prod", "db")
 	records := func(addrs ...string) *serviceRecords {
-		var eps []discovery.Endpoint
+		eps := make([]discovery.Endpoint, 0, len(addrs))
 		for _, a := range addrs {
 			eps = append(eps, ep("", a))
 		}

@@ -47,12 +47,11 @@ type endpointRecords struct {
 
 // entry is one address of a Service while its records are built.
 type entry struct {
-	addr       netip.Addr
-	label      string
-	named      bool
-	topology   string // the endpoint's topology zone
-	slice      *endpointSlice
-	sliceIndex int // of slice among the Service's
+	addr     netip.Addr
+	label    string
+	named    bool
+	topology string // the endpoint's topology zone
+	slice    *endpointSlice
 }
 
 // buildRecords computes the records of svc from its reduced slices. An
@@ -71,7 +70,7 @@ func buildRecords(svc *service, from []*endpointSlice) *serviceRecords {
 	entries := make([]entry, 0, n)
 	seen := make(map[netip.Addr]struct{}, n)
 	var scopes scopedRecords
-	for k, s := range from {
+	for _, s := range from {
 		if s.cluster != "" && s.len() > 0 && !slices.Contains(scopes.clusters, s.cluster) {
 			scopes.clusters = append(scopes.clusters, s.cluster)
 		}
@@ -89,7 +88,7 @@ func buildRecords(svc *service, from []*endpointSlice) *serviceRecords {
 			if s.cluster != "" {
 				label += "." + s.cluster
 			}
-			entries = append(entries, entry{addr: a, label: label, named: named, topology: s.topology(i), slice: s, sliceIndex: k})
+			entries = append(entries, entry{addr: a, label: label, named: named, topology: s.topology(i), slice: s})
 		}
 	}
 	slices.SortStableFunc(entries, func(a, b entry) int { return strings.Compare(a.label, b.label) })
@@ -124,7 +123,7 @@ func recordsOf(key serviceKey, created int64, entries []entry) *serviceRecords {
 		if i > 0 && entries[i-1].label != e.label {
 			distinct++
 		}
-		endpoint[i] = uint32(distinct) // #nosec G115 -- at most one endpoint per entry
+		endpoint[i] = uint32(distinct)
 	}
 	r.endpoints = make([]endpointRecords, 0, distinct+1)
 	for i, e := range entries {
@@ -152,7 +151,7 @@ func recordsOf(key serviceKey, created int64, entries []entry) *serviceRecords {
 // the same content, however many endpoints there are.
 func (r *serviceRecords) buildPorts(entries []entry, endpoint []uint32) {
 	var (
-		bySlices  = make(map[string]uint32) // set index by the slices' indexes
+		bySlices  = make(map[string]uint32) // set index by the slices' names
 		byContent = make(map[string]uint32) // set index by the set's content
 		from      []*endpointSlice
 		key       []byte
@@ -167,7 +166,7 @@ func (r *serviceRecords) buildPorts(entries []entry, endpoint []uint32) {
 		for _, e := range entries[i:j] {
 			if !slices.Contains(from, e.slice) {
 				from = append(from, e.slice)
-				key = binary.AppendUvarint(key, uint64(e.sliceIndex))
+				key = append(append(key, e.slice.name...), 0)
 			}
 		}
 		set, ok := bySlices[string(key)]
@@ -191,21 +190,21 @@ func (r *serviceRecords) buildPorts(entries []entry, endpoint []uint32) {
 func portsKey(ports []port) string {
 	var b []byte
 	for _, p := range ports {
-		b = binary.AppendUvarint(b, uint64(p.number)) // #nosec G115 -- checked by portSet
+		b = binary.AppendUvarint(b, uint64(p.number))
 		b = append(b, p.key...)
 		b = append(b, 0)
 	}
 	return string(b)
 }
 
-// portSet returns the valid ports of slices (numbers 1 to 65535), sorted by
+// portSet returns the ports of slices that have a number, sorted by
 // number then key, without duplicates. It reuses a slice's own array when
 // it can.
 func portSet(from []*endpointSlice) []port {
 	var set []port
 	for _, s := range from {
 		for _, p := range s.ports {
-			if p.number >= 1 && p.number <= 65535 {
+			if p.number != 0 {
 				set = append(set, p)
 			}
 		}
@@ -236,30 +235,7 @@ func (r *serviceRecords) srvRecords(from, to int, key string) iter.Seq2[int, uin
 				if key == "" && j > 0 && set[j-1].number == p.number {
 					continue // the same number under another name
 				}
-				if (key == "" || p.key == key) && !yield(i, uint16(p.number)) { // #nosec G115 -- numbers are checked in portSet
-					return
-				}
-			}
-		}
-	}
-}
-
-// srvTargets calls yield with the distinct endpoints of the first n SRV
-// records of endpoints [from, to) for key whose names in zone can exist.
-func (r *serviceRecords) srvTargets(from, to int, key, zone string, n int) iter.Seq[int] {
-	return func(yield func(int) bool) {
-		last := -1
-		for ep := range r.srvRecords(from, to, key) {
-			if r.targetLen(ep, zone)+wireExtra > maxName {
-				continue
-			}
-			if n == 0 {
-				return
-			}
-			n--
-			if ep != last {
-				last = ep
-				if !yield(ep) {
+				if (key == "" || p.key == key) && !yield(i, p.number) {
 					return
 				}
 			}

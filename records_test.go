@@ -27,7 +27,7 @@ type endpointView struct {
 }
 
 func view(r *serviceRecords) []endpointView {
-	var out []endpointView
+	out := make([]endpointView, 0, len(r.endpoints))
 	for i, e := range r.endpoints {
 		v := endpointView{label: e.label, ports: r.portSets[e.ports]}
 		v4, v6 := r.addresses(i)

@@ -2,6 +2,7 @@ package headless
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -84,12 +85,13 @@ type endpointSlice struct {
 	cluster string
 }
 
-// port is one port of a slice. number is -1 when the slice's port is unset.
+// port is one port of a slice. number is 0 when the slice's port is unset
+// or not a port number (1 to 65535): such a port is never served.
 type port struct {
 	// key is "_<name>._<protocol>" in lower case, the SRV label pair of a
 	// named port; empty for an unnamed one.
 	key    string
-	number int32
+	number uint16
 }
 
 // len returns the number of addresses in the slice.
@@ -188,9 +190,8 @@ func reduceSlice(s *discovery.EndpointSlice, opts reduceOptions) *endpointSlice 
 		r.ports = make([]port, len(s.Ports))
 	}
 	for i, p := range s.Ports {
-		r.ports[i].number = -1
-		if p.Port != nil {
-			r.ports[i].number = *p.Port
+		if p.Port != nil && *p.Port >= 1 && *p.Port <= math.MaxUint16 {
+			r.ports[i].number = uint16(*p.Port)
 		}
 		if p.Name == nil || *p.Name == "" {
 			continue
@@ -257,17 +258,17 @@ func reduceSlice(s *discovery.EndpointSlice, opts reduceOptions) *endpointSlice 
 }
 
 // topologyIndex returns the index plus one of topology zone t in
-// r.topologies, adding it, or zero for none. They compare in lower case, as
+// e.topologies, adding it, or zero for none. They compare in lower case, as
 // DNS labels do.
-func (r *endpointSlice) topologyIndex(t *string) uint16 {
+func (e *endpointSlice) topologyIndex(t *string) uint16 {
 	if t == nil || *t == "" {
 		return 0
 	}
 	z := strings.ToLower(*t)
-	k := slices.Index(r.topologies, z)
+	k := slices.Index(e.topologies, z)
 	if k < 0 {
-		k = len(r.topologies)
-		r.topologies = append(r.topologies, z)
+		k = len(e.topologies)
+		e.topologies = append(e.topologies, z)
 	}
 	return uint16(k + 1) // #nosec G115 -- a slice holds at most 1,000 endpoints
 }

@@ -125,7 +125,7 @@ func TestSRVSections(t *testing.T) {
 	r := h.model.service(serviceKey{"dual", "web"}) // 10-2-0-3, fd00-1--0, web-0 (v4 and v6), web-1
 	q := query{qname: "web.dual.svc.cluster.local.", qtype: dns.TypeSRV, zone: "cluster.local.", budget: dns.MaxMsgSize}
 	s := h.srvSections(q, r, "", []srvTarget{{endpoint: 2, records: 1, v4: 1, v6: 0}, {endpoint: 3, records: 1, v4: 1}})
-	var got []string
+	got := make([]string, 0, len(s.answer)+len(s.extra))
 	for _, rr := range append(s.answer, s.extra...) {
 		got = append(got, rr.String())
 	}

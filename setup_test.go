@@ -18,6 +18,7 @@ func TestParse(t *testing.T) {
 		check   func(*testing.T, *Headless, clientConfig)
 	}{
 		{input: `headless`, keys: []string{"cluster.local:53"}, check: func(t *testing.T, h *Headless, cc clientConfig) {
+			t.Helper()
 			want(t, "zones", h.Zones, []string{"cluster.local."})
 			want(t, "ttl", h.ttl, uint32(defaultTTL))
 			want(t, "startup_timeout", h.startupTimeout, defaultStartupTimeout)
@@ -25,6 +26,7 @@ func TestParse(t *testing.T) {
 			want(t, "fallthrough", h.Fall, fall.Zero)
 		}},
 		{input: `headless cluster.local in-addr.arpa ip6.arpa`, check: func(t *testing.T, h *Headless, _ clientConfig) {
+			t.Helper()
 			want(t, "zones", h.Zones, []string{"cluster.local.", "in-addr.arpa.", "ip6.arpa."})
 			want(t, "forward zones", h.forward, []string{"cluster.local."})
 			want(t, "reverse", []bool{h.zones[0].reverse, h.zones[1].reverse, h.zones[2].reverse}, []bool{false, true, true})
@@ -39,6 +41,7 @@ func TestParse(t *testing.T) {
 			fallthrough in-addr.arpa
 			startup_timeout 2s
 		}`, check: func(t *testing.T, h *Headless, cc clientConfig) {
+			t.Helper()
 			want(t, "client config", cc, clientConfig{kubeconfig: "/etc/kube/config", context: "admin@local", endpoint: "https://127.0.0.1:6443"})
 			want(t, "namespaces", h.namespaces, []string{"default", "kube-system"})
 			want(t, "labels", h.selector.String(), "app in (db,web),tier!=cache")
@@ -48,10 +51,12 @@ func TestParse(t *testing.T) {
 			want(t, "fallthrough", h.Fall.Through("x.cluster.local."), false)
 			want(t, "startup_timeout", h.startupTimeout, 2*time.Second)
 		}},
-		{input: "headless {\nkubeconfig /k\n}", check: func(t *testing.T, h *Headless, cc clientConfig) {
+		{input: "headless {\nkubeconfig /k\n}", check: func(t *testing.T, _ *Headless, cc clientConfig) {
+			t.Helper()
 			want(t, "client config", cc, clientConfig{kubeconfig: "/k"})
 		}},
-		{input: "headless {\nfallthrough\nttl 0\nstartup_timeout 0s\n}", check: func(t *testing.T, h *Headless, cc clientConfig) {
+		{input: "headless {\nfallthrough\nttl 0\nstartup_timeout 0s\n}", check: func(t *testing.T, h *Headless, _ clientConfig) {
+			t.Helper()
 			want(t, "fallthrough", h.Fall.Through("anything."), true)
 			want(t, "ttl", h.ttl, uint32(0))
 			want(t, "startup_timeout", h.startupTimeout, time.Duration(0))
@@ -62,27 +67,31 @@ func TestParse(t *testing.T) {
 			apiserver_qps 50.5
 			apiserver_burst 100
 			apiserver_max_inflight 8
-		}`, check: func(t *testing.T, h *Headless, cc clientConfig) {
+		}`, check: func(t *testing.T, _ *Headless, cc clientConfig) {
+			t.Helper()
 			want(t, "client config", cc, clientConfig{endpoint: "https://10.0.0.1:6443",
 				cert: "/etc/k8s/client.crt", key: "/etc/k8s/client.key", ca: "/etc/k8s/ca.crt", qps: 50.5, burst: 100, maxInflight: 8})
 		}},
 		{input: "headless {\nnamespace_labels team in (a, b)\n}", check: func(t *testing.T, h *Headless, _ clientConfig) {
+			t.Helper()
 			want(t, "namespace_labels", h.namespaceSelector.String(), "team in (a,b)")
 		}},
 		{input: "headless cluster.local clusterset.local {\nmulticluster clusterset.local\nzonal\n}", check: func(t *testing.T, h *Headless, _ clientConfig) {
+			t.Helper()
 			want(t, "multicluster", h.multicluster, []string{"clusterset.local."})
 			want(t, "zonal", h.zonal, true)
 			want(t, "forward zones", h.forward, []string{"cluster.local."})
 			want(t, "syntax", []nameSyntax{h.zones[0].syntax, h.zones[1].syntax}, []nameSyntax{{zonal: true}, {multicluster: true}})
 		}},
 		{input: "headless {\nudp_answer_limit\n}", check: func(t *testing.T, h *Headless, _ clientConfig) {
+			t.Helper()
 			want(t, "udp_answer_limit", h.udpSubset, true)
 			want(t, "count", h.udpMax, 0)
 		}},
-		{input: "headless {\nudp_answer_limit 20\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { want(t, "count", h.udpMax, 20) }},
-		{input: "headless {\nptr_owner one\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { want(t, "ptr_owner", h.ptrOne, true) }},
-		{input: "headless {\nptr_owner all\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { want(t, "ptr_owner", h.ptrOne, false) }},
-		{input: "headless {\nttl 3600\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { want(t, "ttl", h.ttl, uint32(3600)) }},
+		{input: "headless {\nudp_answer_limit 20\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { t.Helper(); want(t, "count", h.udpMax, 20) }},
+		{input: "headless {\nptr_owner one\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { t.Helper(); want(t, "ptr_owner", h.ptrOne, true) }},
+		{input: "headless {\nptr_owner all\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { t.Helper(); want(t, "ptr_owner", h.ptrOne, false) }},
+		{input: "headless {\nttl 3600\n}", check: func(t *testing.T, h *Headless, _ clientConfig) { t.Helper(); want(t, "ttl", h.ttl, uint32(3600)) }},
 
 		// Errors, each naming its option.
 		{input: "headless {\nttl\n}", wantErr: "ttl needs exactly one value"},

@@ -10,7 +10,7 @@ func TestSliceIndex(t *testing.T) {
 		return &endpointSlice{objectMeta: objectMeta{name: name, namespace: "ns", resourceVersion: rv}, service: svc}
 	}
 	names := func(ss []*endpointSlice) []string {
-		var out []string
+		out := make([]string, 0, len(ss))
 		for _, s := range ss {
 			out = append(out, s.name+"@"+s.resourceVersion)
 		}

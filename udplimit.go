@@ -99,6 +99,6 @@ func (h *Headless) subsetSRV(q query, r *serviceRecords, key string) sections {
 	if n == 0 {
 		return sections{}
 	}
-	h.rotation.Add(uint64(len(targets))) // #nosec G115 -- a count of endpoints
+	h.rotation.Add(uint64(len(targets)))
 	return h.srvSections(q, r, key, targets)
 }

@@ -17,7 +17,7 @@ import (
 // bigService is the Service huge.default of n endpoints web-0... with
 // addresses 10.80.x.y, port http 80, in one slice.
 func bigService(n int) []runtime.Object {
-	var eps []discovery.Endpoint
+	eps := make([]discovery.Endpoint, 0, n)
 	for i := range n {
 		eps = append(eps, ep(fmt.Sprintf("web-%d", i), fmt.Sprintf("10.80.%d.%d", i/256, i%256)))
 	}

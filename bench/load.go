@@ -121,10 +121,11 @@ func newImportsClient(kubeconfig string) (mcsclient.Interface, error) {
 // clusters east and west, as an MCS controller makes them.
 func importObjects(ctx context.Context, mc mcsclient.Interface, client kubernetes.Interface, i int) []func() error {
 	name := fmt.Sprintf("imp-%d", i)
-	fns := []func() error{func() error {
+	fns := make([]func() error, 0, 3)
+	fns = append(fns, func() error {
 		_, err := mc.MulticlusterV1alpha1().ServiceImports(namespace).Create(ctx, objects.ServiceImport(namespace, name, mcs.Headless), metav1.CreateOptions{})
 		return err
-	}}
+	})
 	for c, cluster := range []string{"east", "west"} {
 		var eps []discovery.Endpoint
 		for e := 5 * c; e < 5*c+5; e++ {
@@ -141,7 +142,7 @@ func headlessObjects(ctx context.Context, client kubernetes.Interface, name stri
 	svc.Spec.Ports = append(svc.Spec.Ports, v1.ServicePort{Name: "metrics", Port: 9090})
 	ports := []discovery.EndpointPort{objects.TCPPort("http", 80), objects.TCPPort("metrics", 9090)}
 	var v4 [][]discovery.Endpoint
-	var eps []discovery.Endpoint
+	eps := make([]discovery.Endpoint, 0, endpoints)
 	for e := range endpoints {
 		if name != "big" && i%7 == 0 && e == endpoints/2 {
 			v4 = append(v4, eps)
@@ -163,7 +164,7 @@ func headlessObjects(ctx context.Context, client kubernetes.Interface, name stri
 		fns = append(fns, createSlice(ctx, client, s))
 	}
 	if name != "big" && i%10 == 0 {
-		var eps6 []discovery.Endpoint
+		eps6 := make([]discovery.Endpoint, 0, endpoints)
 		for e := range endpoints {
 			eps6 = append(eps6, objects.InZone(endpointAt(fmt.Sprintf("web-%d", e), headlessAddr6(i, e)), zoneOf(e)))
 		}
@@ -175,7 +176,7 @@ func headlessObjects(ctx context.Context, client kubernetes.Interface, name stri
 func clusterIPObjects(ctx context.Context, client kubernetes.Interface, i, endpoints int) []func() error {
 	name := fmt.Sprintf("cip-%d", i)
 	svc := objects.ClusterIPService(namespace, name, "")
-	var eps []discovery.Endpoint
+	eps := make([]discovery.Endpoint, 0, endpoints)
 	for e := range endpoints {
 		eps = append(eps, endpointAt("", clusterIPAddr(i, e)))
 	}

@@ -109,9 +109,9 @@ func metric(addr, name string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, name+" ") {
-			return strconv.ParseFloat(strings.TrimPrefix(line, name+" "), 64)
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if value, ok := strings.CutPrefix(line, name+" "); ok {
+			return strconv.ParseFloat(value, 64)
 		}
 	}
 	return 0, fmt.Errorf("no %s at %s", name, addr)

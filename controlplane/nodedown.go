@@ -16,8 +16,8 @@ import (
 // containerd's directories, kube-proxy's iptables rules and the bridge. It
 // is safe to call when nothing runs.
 func stopNode(dir string, s *state) {
-	for i := len(nodeComponents) - 1; i >= 0; i-- {
-		if name := nodeComponents[i]; name != "containerd" {
+	for _, name := range slices.Backward(nodeComponents) {
+		if name != "containerd" {
 			stop(s.NodePIDs[name])
 		}
 	}
@@ -44,7 +44,7 @@ func dropKubeRules() {
 			continue
 		}
 		var kept []string
-		for _, line := range strings.Split(string(saved), "\n") {
+		for line := range strings.SplitSeq(string(saved), "\n") {
 			if !strings.Contains(line, "KUBE-") {
 				kept = append(kept, line)
 			}
@@ -72,7 +72,7 @@ func killCgroup(name string) {
 				return nil
 			}
 			b, _ := os.ReadFile(path)
-			for _, f := range strings.Fields(string(b)) {
+			for f := range strings.FieldsSeq(string(b)) {
 				if pid, err := strconv.Atoi(f); err == nil {
 					syscall.Kill(pid, syscall.SIGKILL)
 				}

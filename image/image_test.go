@@ -19,6 +19,7 @@ import (
 // The image as make image builds it: bin/coredns-image.tar when it exists
 // (IMAGE_TAR names another), else one built here from stand-in binaries.
 func imageTar(t *testing.T) string {
+	t.Helper()
 	if p := os.Getenv("IMAGE_TAR"); p != "" {
 		return p
 	}
@@ -99,7 +100,7 @@ func TestImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var platforms []string
+	platforms := make([]string, 0, len(im.Manifests))
 	for _, d := range im.Manifests {
 		platforms = append(platforms, d.Platform.String())
 		img, err := idx.Image(d.Digest)

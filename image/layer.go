@@ -36,7 +36,7 @@ type file struct {
 // passwd and group name the image's non-root user, as the official image's
 // base does.
 const (
-	passwd = "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"
+	passwd = "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n" // #nosec G101 -- account entries, no password
 	group  = "root:x:0:\nnonroot:x:65532:\n"
 )
 

@@ -29,7 +29,7 @@ func TestLoadsIntoContainerd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := os.MkdirTemp("", "ctrd-") // short: the socket path has a length limit
+	dir, err := os.MkdirTemp("", "ctrd-") //nolint:usetesting // t.TempDir is too long a path for containerd's socket
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,7 @@ func TestDropIn(t *testing.T) {
 // testShipped applies deploy/lean as shipped, with our image: the coredns
 // Pods become Ready through their probes, and run as non-root bound to :53.
 func testShipped(t *testing.T) {
+	t.Helper()
 	start := time.Now()
 	kubectl(t, "apply", "-k", filepath.Join(root, "deploy", "lean"))
 	kubectl(t, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s")
@@ -118,7 +119,7 @@ func corednsProcesses(t *testing.T) []string {
 }
 
 func statusField(status, name string) string {
-	for _, line := range strings.Split(status, "\n") {
+	for line := range strings.SplitSeq(status, "\n") {
 		if v, ok := strings.CutPrefix(line, name+":\t"); ok {
 			return v
 		}
@@ -192,7 +193,7 @@ func mysqlIPs(t *testing.T, n int) map[string]string {
 }
 
 func values(m map[string]string) []string {
-	var out []string
+	out := make([]string, 0, len(m))
 	for _, v := range m {
 		out = append(out, v)
 	}
@@ -203,6 +204,7 @@ func values(m map[string]string) []string {
 // the kubelet configured, and checks what it resolves as the StatefulSet
 // scales.
 func testLookups(t *testing.T) {
+	t.Helper()
 	workloads := strings.ReplaceAll(readFile(filepath.Join(root, "test", "e2e", "testdata", "workloads.yaml")), "VERSION", version)
 	kubectlStdin(t, workloads, "apply", "-f", "-")
 	clientIP = podIP(t, "default", "client")
@@ -234,6 +236,7 @@ func testLookups(t *testing.T) {
 // testLeastPrivilege takes each rule out of the shipped ClusterRole in
 // turn: restarted Pods do not become Ready until it is back.
 func testLeastPrivilege(t *testing.T) {
+	t.Helper()
 	ctx := context.Background()
 	roles := client.RbacV1().ClusterRoles()
 	shipped, err := roles.Get(ctx, "system:coredns", metav1.GetOptions{})
@@ -336,6 +339,7 @@ const headlessStanza = `headless cluster.local in-addr.arpa ip6.arpa {
 // migrates it with README's steps while the client Pod looks names up
 // without pause, and counts the lookups that failed.
 func testMigration(t *testing.T) {
+	t.Helper()
 	kubectl(t, "apply", "-k", filepath.Join(root, "test", "e2e", "testdata", "kubeadm"))
 	kubectl(t, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s")
 	eventually(t, time.Minute, func() error {

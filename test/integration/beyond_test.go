@@ -161,7 +161,7 @@ var cacheHits = regexp.MustCompile(`(?m)^coredns_cache_hits_total\{[^}]*type="su
 func TestChainSeesReplies(t *testing.T) {
 	createNamespace(t, "chain")
 	createService(t, "chain", "web", v1.ClusterIPNone, true)
-	var eps []discovery.Endpoint
+	eps := make([]discovery.Endpoint, 0, 4)
 	for i := range 4 {
 		eps = append(eps, objects.Endpoint("", fmt.Sprintf("10.111.0.%d", i+1)))
 	}
@@ -211,7 +211,7 @@ lb.local:{PORT} {
 		if err != nil || len(r.Answer) != 4 {
 			t.Fatalf("%s: %v, %v", balanced, r, err)
 		}
-		var order []string
+		order := make([]string, 0, len(r.Answer))
 		for _, rr := range r.Answer {
 			order = append(order, rr.(*dns.A).A.String())
 		}

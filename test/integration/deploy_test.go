@@ -103,7 +103,7 @@ func shipped(t *testing.T, overlay string) (rbacv1.ClusterRole, rbacv1.ClusterRo
 func inClusterCorefile(shippedCorefile string) string {
 	var out []string
 	skip := 0
-	for _, line := range strings.Split(shippedCorefile, "\n") {
+	for line := range strings.SplitSeq(shippedCorefile, "\n") {
 		trimmed := strings.TrimSpace(line)
 		switch {
 		case skip > 0:
@@ -167,6 +167,7 @@ func TestShippedRBAC(t *testing.T) {
 }
 
 func testShippedRBAC(t *testing.T, overlay string) {
+	t.Helper()
 	ctx := context.Background()
 	role, binding, sa, corefile := shipped(t, overlay)
 	if corefile == "" || len(role.Rules) == 0 || sa.Name == "" {

@@ -56,7 +56,7 @@ func TestAnswers(t *testing.T) {
 		[]discovery.EndpointPort{port("pg", tcp, 5432)}, ready("primary", "10.10.3.1")))
 
 	consul := "consul-server.answers.svc.cluster.local."
-	var consulSRV, consulGlue []dns.RR
+	consulSRV, consulGlue := make([]dns.RR, 0, 15), make([]dns.RR, 0, 3)
 	for i := range 3 {
 		target := fmt.Sprintf("consul-server-%d.%s", i, consul)
 		for _, p := range []int{8300, 8301, 8302, 8500, 8600} {
@@ -176,7 +176,7 @@ func TestLiveChanges(t *testing.T) {
 
 	// A hostname change.
 	s1.Endpoints[0].Hostname = new("leader")
-	s1 = updateSlice(t, s1)
+	updateSlice(t, s1)
 	eventually(t, test.Case{Qname: "leader." + name, Qtype: dns.TypeA, Answer: []dns.RR{test.A("leader." + name + " 5 IN A 10.12.0.1")}})
 	eventually(t, test.Case{Qname: "app-0." + name, Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{zoneSOA}})
 	eventually(t, test.Case{Qname: "1.0.12.10.in-addr.arpa.", Qtype: dns.TypePTR, Answer: []dns.RR{test.PTR("1.0.12.10.in-addr.arpa. 5 IN PTR leader." + name)}})
@@ -212,7 +212,7 @@ func TestLargeAnswer(t *testing.T) {
 	createNamespace(t, "large")
 	createService(t, "large", "big", v1.ClusterIPNone, true)
 	for s := range 3 {
-		var eps []endpointSpec
+		eps := make([]endpointSpec, 0, 100)
 		for e := range 100 {
 			eps = append(eps, ready(fmt.Sprintf("big-%d", s*100+e), ipv4(10, 13, s, e+1)))
 		}

@@ -85,6 +85,7 @@ func servedNamespace(t *testing.T, name string, served bool) {
 }
 
 func testZonal(t *testing.T, at func(time.Duration, test.Case)) {
+	t.Helper()
 	servedNamespace(t, "zonal", true)
 	createService(t, "zonal", "db", v1.ClusterIPNone, true)
 	pg := []discovery.EndpointPort{port("pg", tcp, 5432)}
@@ -115,6 +116,7 @@ func testZonal(t *testing.T, at func(time.Duration, test.Case)) {
 }
 
 func testRelabel(t *testing.T, at func(time.Duration, test.Case)) {
+	t.Helper()
 	servedNamespace(t, "hidden", false)
 	createService(t, "hidden", "app", v1.ClusterIPNone, true)
 	createSlice(t, slice("hidden", "app", "app-1", discovery.AddressTypeIPv4, true, true, nil, ready("app-0", "10.41.0.1")))
@@ -143,6 +145,7 @@ func testRelabel(t *testing.T, at func(time.Duration, test.Case)) {
 // installServiceImportCRD installs the CRD the mcs-api module ships and
 // waits until it is established.
 func installServiceImportCRD(t *testing.T) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "serviceimports.yaml")
 	if err := os.WriteFile(path, mcscrd.ServiceImportCRD, 0o600); err != nil {
 		t.Fatal(err)
@@ -152,6 +155,7 @@ func installServiceImportCRD(t *testing.T) {
 }
 
 func testMulticluster(t *testing.T, at func(time.Duration, test.Case)) {
+	t.Helper()
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		t.Fatal(err)

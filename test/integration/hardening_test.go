@@ -48,11 +48,13 @@ func (p *corednsProcess) profile(t *testing.T, path string, re *regexp.Regexp) i
 }
 
 func (p *corednsProcess) goroutines(t *testing.T) int {
+	t.Helper()
 	return p.profile(t, "/debug/pprof/goroutine?debug=1", goroutines)
 }
 
 // heap is the heap in use after a collection.
 func (p *corednsProcess) heap(t *testing.T) int {
+	t.Helper()
 	return p.profile(t, "/debug/pprof/heap?gc=1&debug=1", heapInuse)
 }
 
@@ -208,7 +210,7 @@ func TestHostileObjects(t *testing.T) {
 	// hostnames; endpoints with 100 addresses; 300 ports; many slices.
 	svc := long("svc-")
 	createService(t, ns, svc, v1.ClusterIPNone, true)
-	var ports []discovery.EndpointPort
+	ports := make([]discovery.EndpointPort, 0, 300)
 	for i := range 300 {
 		ports = append(ports, objects.TCPPort(fmt.Sprintf("p-%d", i), int32(1000+i)))
 	}

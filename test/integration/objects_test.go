@@ -53,7 +53,7 @@ func ready(hostname, addr string) endpointSpec { return endpointSpec{hostname, a
 // slice builds an EndpointSlice; controller and headless set the labels
 // of controller-made slices.
 func slice(ns, svc, name string, family discovery.AddressType, controller, headless bool, ports []discovery.EndpointPort, specs ...endpointSpec) *discovery.EndpointSlice {
-	var eps []discovery.Endpoint
+	eps := make([]discovery.Endpoint, 0, len(specs))
 	for _, e := range specs {
 		ep := objects.Endpoint(e.hostname, e.addr)
 		if !e.ready {
