@@ -327,7 +327,7 @@ func readStats(t *testing.T, reset bool) stats {
 	return s
 }
 
-// headlessStanza is what README's migration adds before the kubernetes
+// headlessStanza is what docs/operating.md's migration adds before the kubernetes
 // stanza.
 const headlessStanza = `headless cluster.local in-addr.arpa ip6.arpa {
         fallthrough
@@ -336,7 +336,7 @@ const headlessStanza = `headless cluster.local in-addr.arpa ip6.arpa {
     `
 
 // testMigration deploys stock CoreDNS v1.15.0 kubeadm-style, then
-// migrates it with README's steps while the client Pod looks names up
+// migrates it with docs/operating.md's steps while the client Pod looks names up
 // without pause, and counts the lookups that failed.
 func testMigration(t *testing.T) {
 	t.Helper()
@@ -354,7 +354,7 @@ func testMigration(t *testing.T) {
 	readStats(t, true)
 	start := time.Now()
 
-	// README, "Migrating from kubeadm's CoreDNS".
+	// docs/operating.md, "Migrating from kubeadm's CoreDNS".
 	backup := kubectl(t, "-n", "kube-system", "get", "configmap", "coredns", "-o", "yaml")
 	kubectl(t, "-n", "kube-system", "set", "image", "deployment/coredns", "coredns=docker.io/headlessdns/coredns:"+version)
 	kubectl(t, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s")
