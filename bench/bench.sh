@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 HEADLESS=${HEADLESS:-10000} CLUSTERIP=${CLUSTERIP:-10000} DURATION=${DURATION:-10} ROUNDS=${ROUNDS:-3} UPDATES=${UPDATES:-200}
 dir=.cache/bench cp=.cache/bin/controlplane b=.cache/bin/bench
 command -v dnsperf >/dev/null || { echo ">> installing dnsperf (Debian)"; apt-get update -qq >/dev/null; apt-get install -y -qq dnsperf >/dev/null; }
+command -v dig >/dev/null || { echo ">> installing dig (Debian: bind9-dnsutils)"; apt-get update -qq >/dev/null; apt-get install -y -qq bind9-dnsutils >/dev/null; }
 go build -o "$b" ./bench
 
 pids=()

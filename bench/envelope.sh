@@ -16,6 +16,7 @@ RATE=${RATE:-100} CHURN=${CHURN:-60s}
 dir=.cache/bench-envelope cp=.cache/bin/controlplane b=.cache/bin/bench
 mkdir -p "$dir"
 command -v dnsperf >/dev/null || { echo ">> installing dnsperf (Debian)"; apt-get update -qq >/dev/null; apt-get install -y -qq dnsperf >/dev/null; }
+command -v dig >/dev/null || { echo ">> installing dig (Debian: bind9-dnsutils)"; apt-get update -qq >/dev/null; apt-get install -y -qq bind9-dnsutils >/dev/null; }
 go build -o "$b" ./bench
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; "$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true; }
