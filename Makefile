@@ -29,7 +29,7 @@ PLATFORMS ?= linux/amd64 linux/arm64
 TAGS      ?=
 LDFLAGS   := -s -w -X github.com/coredns/coredns/coremain.GitCommit=headless-$(VERSION)-$(REVISION)
 
-.PHONY: all test vet lint unit integration e2e cluster e2e-images coredns controlplane demo bench bench-restart bench-envelope fuzz image image-test clean
+.PHONY: all test vet lint unit integration e2e e2e-scale cluster e2e-images coredns controlplane demo bench bench-restart bench-envelope fuzz image image-test clean
 
 all: coredns
 
@@ -70,11 +70,17 @@ $(CACHE)/controlplane: controlplane/go.mod $(wildcard controlplane/*.go)
 # The rest of a one-node cluster, and the images its Pods run.
 NODE_BINS := kube-controller-manager kube-scheduler kubelet kube-proxy
 GOARCH    := $(shell $(GO) env GOARCH)
-cluster: controlplane $(addprefix $(CACHE)/,$(NODE_BINS)) e2e-images
+cluster: controlplane $(addprefix $(CACHE)/,$(NODE_BINS)) $(CACHE)/kwok e2e-images
 
 $(addprefix $(CACHE)/,$(NODE_BINS)): controlplane/go.mod
 	@echo ">> building $(@F) v1.36.3 from the Go module proxy (first time only, 1-3 minutes on 2 cores)"
 	cd controlplane && $(GO) build -o ../$@ k8s.io/kubernetes/cmd/$(@F)
+
+# kwok simulates the e2e cluster's other nodes; controlplane/kwok is its
+# own module, so that kwok's dependencies do not move Kubernetes' own.
+$(CACHE)/kwok: controlplane/kwok/go.mod controlplane/kwok/main.go
+	@echo ">> building kwok v0.8.0 and its stages from the Go module proxy (first time only, about 3 minutes on 2 cores)"
+	cd controlplane/kwok && $(GO) build -o ../../$@ sigs.k8s.io/kwok/cmd/kwok && $(GO) run . -out ../../$(CACHE)/kwok-stages.yaml
 
 $(CACHE)/coredns-stock: coredns/go.mod
 	@echo ">> building stock CoreDNS v1.15.0 from the Go module proxy (for the migration test)"
@@ -101,6 +107,7 @@ vet: lint
 	$(GO) vet -tags e2e ./...
 	cd coredns && $(GO) vet . && $(GO) vet -tags allplugins .
 	cd controlplane && $(GO) vet .
+	cd controlplane/kwok && $(GO) vet .
 	cd image && $(GO) vet .
 
 # golangci-lint, pinned in tools/lint, with the linters CoreDNS runs on
@@ -117,6 +124,7 @@ lint: $(LINT)
 	cd coredns && ../$(LINT) run ./...
 	cd image && ../$(LINT) run ./...
 	cd controlplane && ../$(LINT) run ./...
+	cd controlplane/kwok && ../../$(LINT) run ./...
 
 unit:
 	$(GO) test -race -count=1 .
@@ -141,6 +149,11 @@ integration: coredns controlplane
 # e2e needs root (it runs a kubelet); it cleans up the host paths it uses.
 e2e: coredns image cluster
 	$(GO) test -tags e2e -count=1 -timeout 30m -v ./test/e2e
+
+# The scale scenarios (test/e2e/scale_test.go) on the e2e cluster's
+# simulated nodes; not yet part of make test.
+e2e-scale: coredns image cluster
+	E2E_SCALE=1 $(GO) test -tags e2e -count=1 -timeout 60m -v -run 'TestScale' ./test/e2e
 
 test: vet unit image-test integration e2e
 

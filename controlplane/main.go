@@ -3,9 +3,10 @@
 // tests. No controller-manager runs: whoever uses it creates EndpointSlices.
 // With -node it runs a whole one-node cluster instead, for the e2e tests
 // (node.go): the API server on a bridge of its own, kube-controller-manager,
-// kube-scheduler, containerd, kubelet and kube-proxy.
+// kube-scheduler, containerd, kubelet and kube-proxy; with -kwok N, N
+// simulated nodes beside the real one (kwok.go).
 //
-//	controlplane up    -dir DIR -bin BINDIR [-node]  start, wait for /readyz, write DIR/kubeconfig
+//	controlplane up    -dir DIR -bin BINDIR [-node [-kwok N]]  start, wait for /readyz, write DIR/kubeconfig
 //	controlplane down  -dir DIR               stop everything, and clean the host after -node
 //	controlplane stop  -dir DIR apiserver     stop one (etcd or apiserver), keeping its data
 //	controlplane start -dir DIR apiserver     start it again on the same port
@@ -65,12 +66,13 @@ func main() {
 	bin := fs.String("bin", ".cache/bin", "directory holding etcd and kube-apiserver")
 	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for readiness")
 	node := fs.Bool("node", false, "up: a one-node cluster (needs root)")
+	kwokNodes := fs.Int("kwok", 0, "up -node: this many simulated nodes beside the real one")
 	fs.Parse(os.Args[2:])
 
 	var err error
 	switch cmd {
 	case "up":
-		err = up(*dir, *bin, *timeout, *node)
+		err = up(*dir, *bin, *timeout, *node, *kwokNodes)
 	case "down":
 		err = down(*dir)
 	case "apply":
@@ -97,7 +99,7 @@ func usage() {
 	os.Exit(2)
 }
 
-func up(dir, bin string, timeout time.Duration, node bool) error {
+func up(dir, bin string, timeout time.Duration, node bool, kwokNodes int) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -112,6 +114,12 @@ func up(dir, bin string, timeout time.Duration, node bool) error {
 	binaries := []string{"etcd", "kube-apiserver"}
 	if node {
 		binaries = append(binaries, "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy")
+	}
+	if kwokNodes > 0 {
+		if !node {
+			return fmt.Errorf("-kwok needs -node: the simulated nodes need the controllers and the scheduler")
+		}
+		binaries = append(binaries, "kwok", "kwok-stages.yaml")
 	}
 	for _, b := range binaries {
 		if _, err := os.Stat(filepath.Join(bin, b)); err != nil {
@@ -157,6 +165,11 @@ func up(dir, bin string, timeout time.Duration, node bool) error {
 	}
 	if node {
 		err := startNode(dir, s, timeout)
+		if err == nil && kwokNodes > 0 {
+			if err = startKwok(dir, s); err == nil {
+				err = addKwokNodes(s, kwokNodes, timeout)
+			}
+		}
 		if err == nil {
 			err = save(dir, s)
 		}
@@ -166,7 +179,7 @@ func up(dir, bin string, timeout time.Duration, node bool) error {
 			stop(s.EtcdPID)
 			return err
 		}
-		fmt.Printf("one-node cluster: node %s at %s, containerd %s\n", nodeName, nodeIP, containerdSocket())
+		fmt.Printf("one-node cluster: node %s at %s, containerd %s; %d simulated nodes\n", nodeName, nodeIP, containerdSocket(), kwokNodes)
 	}
 	if err := save(dir, s); err != nil {
 		return err
@@ -240,7 +253,7 @@ func startAPIServer(dir string, s *state, timeout time.Duration) error {
 		"--bind-address=" + s.host(),
 		fmt.Sprintf("--secure-port=%d", s.APIServerPort),
 		"--cert-dir=" + filepath.Join(dir, "certs"),
-		"--service-cluster-ip-range=" + serviceCIDR,
+		"--service-cluster-ip-range=" + serviceCIDRs(s),
 		"--service-account-issuer=https://kubernetes.default.svc",
 		"--service-account-key-file=" + key,
 		"--service-account-signing-key-file=" + key,

@@ -16,6 +16,7 @@ import (
 // containerd's directories, kube-proxy's iptables rules and the bridge. It
 // is safe to call when nothing runs.
 func stopNode(dir string, s *state) {
+	stop(s.NodePIDs["kwok"])
 	for _, name := range slices.Backward(nodeComponents) {
 		if name != "containerd" {
 			stop(s.NodePIDs[name])

@@ -47,6 +47,10 @@ var images = []string{
 
 const containerdSocket = "/run/headless-e2e/containerd.sock"
 
+// scaleNodes are the simulated nodes (kwok) beside the real one, where the
+// workloads of the scale scenarios run.
+const scaleNodes = 20
+
 func repoRoot() string {
 	wd, _ := os.Getwd()
 	return filepath.Clean(filepath.Join(wd, "..", ".."))
@@ -75,9 +79,9 @@ func run(m *testing.M) (int, error) {
 		return 0, fmt.Errorf("the e2e suite runs a kubelet and needs root")
 	}
 	cp := filepath.Join(binDir, "controlplane")
-	progress("starting the one-node cluster (etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet, kube-proxy)")
+	progress("starting the one-node cluster (etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet, kube-proxy) and %d simulated nodes (kwok)", scaleNodes)
 	start := time.Now()
-	if out, err := exec.Command(cp, "up", "-node", "-dir", cpDir, "-bin", binDir, "-timeout", "120s").CombinedOutput(); err != nil {
+	if out, err := exec.Command(cp, "up", "-node", "-kwok", fmt.Sprint(scaleNodes), "-dir", cpDir, "-bin", binDir, "-timeout", "120s").CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("starting the cluster: %v\n%s", err, out)
 	}
 	defer func() {
@@ -136,7 +140,7 @@ func nodeReady() error {
 // logTails returns the end of each component's log, for a failure.
 func logTails() string {
 	var b strings.Builder
-	for _, c := range []string{"apiserver", "controller-manager", "scheduler", "containerd", "kubelet", "kube-proxy"} {
+	for _, c := range []string{"apiserver", "controller-manager", "scheduler", "containerd", "kubelet", "kube-proxy", "kwok"} {
 		lines := strings.Split(strings.TrimSpace(readFile(filepath.Join(cpDir, c+".log"))), "\n")
 		fmt.Fprintf(&b, "--- %s.log (last lines)\n%s\n", c, strings.Join(lines[max(0, len(lines)-15):], "\n"))
 	}

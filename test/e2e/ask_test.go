@@ -1,0 +1,274 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// question is one query of a pass.
+type question struct {
+	server, name string
+	qtype        uint16
+	tcp          bool
+}
+
+// pass asks every question once, 32 at a time.
+func (c *checker) pass(ctx context.Context) {
+	c.mu.Lock()
+	servers := c.allServers()
+	names := make([]string, 0, len(c.names))
+	for n := range c.names {
+		names = append(names, n)
+	}
+	c.mu.Unlock()
+	svc := fmt.Sprintf("%s.%s.svc.cluster.local.", c.svc, c.ns)
+	qs := make([]question, 0, (2*len(names)+3)*len(servers))
+	for _, s := range servers {
+		for _, n := range names {
+			qs = append(qs, question{s, n + "." + svc, dns.TypeA, false}, question{s, n + "." + svc, dns.TypeAAAA, false})
+		}
+		qs = append(qs, question{s, svc, dns.TypeA, true}, question{s, svc, dns.TypeAAAA, true}, question{s, "_http._tcp." + svc, dns.TypeSRV, true})
+	}
+	work := make(chan question)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for q := range work {
+				c.ask(q)
+			}
+		})
+	}
+	for _, q := range qs {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- q
+	}
+	close(work)
+	wg.Wait()
+	if clientIP != "" {
+		// Through the client Pod's resolver: the Service and a few names.
+		for i, n := range append([]string{""}, names[:min(5, len(names))]...) {
+			name := svc
+			if i > 0 {
+				name = n + "." + svc
+			}
+			c.askPod(name, n)
+		}
+	}
+	if len(qs) == 0 {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// chase asks, every 10 ms, each server that has not yet answered a new
+// address for the name that holds it: the time to the first answer is
+// measured to within that, not to within a whole pass.
+func (c *checker) chase(ctx context.Context) {
+	svc := fmt.Sprintf("%s.%s.svc.cluster.local.", c.svc, c.ns)
+	for ctx.Err() == nil {
+		c.mu.Lock()
+		servers := c.allServers()
+		var qs []question
+		for name, p := range c.names {
+			for _, a := range p.addrs {
+				since, ok := c.addrSince[a]
+				if !ok || time.Since(since) > 30*time.Second {
+					continue
+				}
+				qtype := dns.TypeAAAA
+				if a.Is4() {
+					qtype = dns.TypeA
+				}
+				for _, s := range servers {
+					if !c.seen[a][s] {
+						qs = append(qs, question{s, name + "." + svc, qtype, false})
+					}
+				}
+			}
+		}
+		c.mu.Unlock()
+		slices.SortFunc(qs, func(a, b question) int {
+			return strings.Compare(a.server+a.name+fmt.Sprint(a.qtype), b.server+b.name+fmt.Sprint(b.qtype))
+		})
+		qs = slices.Compact(qs)
+		work := make(chan question)
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				for q := range work {
+					c.ask(q)
+				}
+			})
+		}
+		for _, q := range qs {
+			work <- q
+		}
+		close(work)
+		wg.Wait()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ask sends q and judges the reply.
+func (c *checker) ask(q question) {
+	m := new(dns.Msg)
+	m.SetQuestion(q.name, q.qtype)
+	cl := &dns.Client{Timeout: 2 * time.Second}
+	if q.tcp {
+		cl.Net = "tcp"
+	}
+	sent := time.Now()
+	r, _, err := cl.Exchange(m, q.server+":53")
+	got := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.queries++
+	if err != nil {
+		if q.server == c.serviceIP || slices.Contains(c.replicas, q.server) {
+			c.fail("%s %s @%s: %v", q.name, dns.TypeToString[q.qtype], q.server, err)
+		}
+		return
+	}
+	host, _, perName := strings.Cut(q.name, "."+c.svc+".")
+	if !perName || strings.HasPrefix(q.name, "_") {
+		host = ""
+	}
+	var addrs []netip.Addr
+	var targets []string
+	for _, rr := range r.Answer {
+		switch rr := rr.(type) {
+		case *dns.A:
+			a, _ := netip.AddrFromSlice(rr.A.To4())
+			addrs = append(addrs, a)
+		case *dns.AAAA:
+			a, _ := netip.AddrFromSlice(rr.AAAA)
+			addrs = append(addrs, a)
+		case *dns.SRV:
+			targets = append(targets, strings.SplitN(rr.Target, ".", 2)[0])
+		}
+	}
+	// Every address must be published (under the name asked, for a
+	// name's own), or have left less than grace ago.
+	for _, a := range addrs {
+		current, left, ok := c.addrState(host, a)
+		switch {
+		case current:
+		case !ok:
+			c.pending = append(c.pending, pendingCheck{host: host, addr: a, sent: sent,
+				about: fmt.Sprintf("%s %s @%s at %s", q.name, dns.TypeToString[q.qtype], q.server, sent.Format("15:04:05.000"))})
+		case left.Add(grace).Before(sent):
+			c.fail("%s %s @%s: %s, which left at %v (asked %v later)", q.name, dns.TypeToString[q.qtype], q.server, a, left.Format("15:04:05.000"), sent.Sub(left).Round(time.Millisecond))
+		}
+	}
+	for _, tgt := range targets {
+		if _, ok := c.names[tgt]; !ok {
+			if left, ok := c.goneName[tgt]; ok && left.Add(grace).Before(sent) {
+				c.fail("%s SRV @%s: target %s left at %v", q.name, q.server, tgt, left.Format("15:04:05.000"))
+			}
+		}
+	}
+	// A name published, with an address of the family asked, more than
+	// grace before the question must be answered.
+	if host != "" {
+		if since, ok := c.due(host, q.qtype, sent); ok && len(addrs) == 0 {
+			c.pending = append(c.pending, pendingCheck{host: host, sent: sent, about: fmt.Sprintf("%s %s @%s at %s: %s with no answer, published since %v",
+				q.name, dns.TypeToString[q.qtype], q.server, sent.Format("15:04:05.000"), dns.RcodeToString[r.Rcode], since.Format("15:04:05.000"))})
+		}
+		for _, a := range addrs {
+			if since, ok := c.addrSince[a]; ok && !c.seen[a][q.server] {
+				if c.seen[a] == nil {
+					c.seen[a] = map[string]bool{}
+				}
+				c.seen[a][q.server] = true
+				c.latencies = append(c.latencies, max(0, got.Sub(since)))
+			}
+		}
+	} else if q.qtype != dns.TypeSRV && r.Rcode != dns.RcodeSuccess && c.anyDue(sent) {
+		c.fail("%s %s @%s: %s while %d names are published", q.name, dns.TypeToString[q.qtype], q.server, dns.RcodeToString[r.Rcode], len(c.names))
+	}
+}
+
+// addrState tells whether a is published now (under host, when host is
+// set), and else when it left. The caller holds c.mu.
+func (c *checker) addrState(host string, a netip.Addr) (current bool, left time.Time, ok bool) {
+	if host == "" {
+		if _, current = c.addrSince[a]; current {
+			return true, time.Time{}, true
+		}
+		left, ok = c.gone[a]
+		return false, left, ok
+	}
+	if p := c.names[host]; p != nil && slices.Contains(p.addrs, a) {
+		return true, time.Time{}, true
+	}
+	left, ok = c.goneFrom[host+"|"+a.String()]
+	return false, left, ok
+}
+
+// due tells whether host has had an address of qtype's family published
+// for longer than grace at sent, and since when. The caller holds c.mu.
+func (c *checker) due(host string, qtype uint16, sent time.Time) (time.Time, bool) {
+	p := c.names[host]
+	if p == nil || p.since.Add(grace).After(sent) {
+		return time.Time{}, false
+	}
+	for _, a := range p.addrs {
+		if since, ok := c.addrSince[a]; ok && a.Is4() == (qtype == dns.TypeA) && since.Add(grace).Before(sent) {
+			return since, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// anyDue tells whether some name has been published for longer than grace
+// at sent. The caller holds c.mu.
+func (c *checker) anyDue(sent time.Time) bool {
+	for _, p := range c.names {
+		if p.since.Add(grace).Before(sent) {
+			return true
+		}
+	}
+	return false
+}
+
+// askPod looks name (of published host, or the Service when host is
+// empty) up through the client Pod's resolver and judges the answer.
+func (c *checker) askPod(name, host string) {
+	sent := time.Now()
+	answers, err := lookup("A", name)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.queries++
+	if err != nil {
+		if since, due := c.due(host, dns.TypeA, sent); host != "" && due {
+			c.pending = append(c.pending, pendingCheck{host: host, sent: sent,
+				about: fmt.Sprintf("%s through the client Pod's resolver at %s: %v, published since %v", name, sent.Format("15:04:05.000"), err, since.Format("15:04:05.000"))})
+		} else if host == "" && c.anyDue(sent) {
+			c.fail("%s through the client Pod's resolver: %v while %d names are published", name, err, len(c.names))
+		}
+	}
+	for _, s := range answers {
+		a, perr := netip.ParseAddr(s)
+		if perr != nil {
+			continue
+		}
+		current, left, ok := c.addrState(host, a)
+		switch {
+		case current:
+		case !ok:
+			c.pending = append(c.pending, pendingCheck{host: host, addr: a, sent: sent, about: name + " through the client Pod's resolver"})
+		case left.Add(grace).Before(sent):
+			c.fail("%s through the client Pod's resolver: %s, which left at %v", name, a, left.Format("15:04:05.000"))
+		}
+	}
+}

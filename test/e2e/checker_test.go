@@ -1,0 +1,257 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	discovery "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
+)
+
+// grace is how long after the API publishes a change a DNS answer may
+// still show the state before it.
+const grace = time.Second
+
+// checker follows one headless Service through the API, with a watch of
+// its own on the Service's EndpointSlices, and keeps asking every DNS
+// replica directly and the kube-dns Service for every published name (A
+// and AAAA), the Service's addresses and its SRV records; and, when the
+// client Pod runs, a few of them through the Pod's own resolver. It records a
+// failure for: NXDOMAIN, NODATA or SERVFAIL for a name published more than
+// grace earlier; an address whose endpoint left the slices more than grace
+// earlier; an address the API never published; a timeout. It also times,
+// per server, each new address from its appearance in a slice to the first
+// answer holding it.
+type checker struct {
+	ns, svc   string
+	serviceIP string // kube-dns
+
+	mu        sync.Mutex
+	slices    map[string][]discovery.Endpoint
+	names     map[string]*published // hostname
+	addrSince map[netip.Addr]time.Time
+	gone      map[netip.Addr]time.Time // when an address left the slices
+	goneFrom  map[string]time.Time     // when an address left a name: "name|address"
+	goneName  map[string]time.Time
+	seen      map[netip.Addr]map[string]bool // the servers that answered an address
+	// firstSeen is when the watch first saw each address; lastRemoval when
+	// an address last left each name. An answer ahead of the watch, or a
+	// negative answer about a name that was just losing an address, is
+	// judged once the watch has had grace to catch up: pending.
+	firstSeen   map[netip.Addr]time.Time
+	lastRemoval map[string]time.Time
+	pending     []pendingCheck
+	latencies   []time.Duration
+	failures    []string
+	queries     int
+	replicas    []string // Ready DNS Pods' addresses
+}
+
+// pendingCheck is an answer judged later: an address the watch had not
+// seen (addr set), or a negative answer for host.
+type pendingCheck struct {
+	host  string
+	addr  netip.Addr
+	sent  time.Time
+	about string
+}
+
+// published is a name the slices publish, since when, and its addresses.
+type published struct {
+	since time.Time
+	addrs []netip.Addr
+}
+
+func newChecker(ns, svc string) *checker {
+	return &checker{
+		ns: ns, svc: svc, serviceIP: "10.96.0.10",
+		slices: map[string][]discovery.Endpoint{}, names: map[string]*published{},
+		addrSince: map[netip.Addr]time.Time{}, gone: map[netip.Addr]time.Time{}, goneFrom: map[string]time.Time{},
+		goneName: map[string]time.Time{}, seen: map[netip.Addr]map[string]bool{},
+		firstSeen: map[netip.Addr]time.Time{}, lastRemoval: map[string]time.Time{},
+	}
+}
+
+// run watches and asks until ctx ends.
+func (c *checker) run(ctx context.Context) {
+	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(c.ns),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.LabelSelector = labels.Set{discovery.LabelServiceName: c.svc}.String()
+		}))
+	inf := factory.Discovery().V1().EndpointSlices().Informer()
+	inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { c.sliceChanged(obj, false) },
+		UpdateFunc: func(_, obj any) { c.sliceChanged(obj, false) },
+		DeleteFunc: func(obj any) { c.sliceChanged(obj, true) },
+	})
+	factory.Start(ctx.Done())
+	factory.WaitForCacheSync(ctx.Done())
+
+	var wg sync.WaitGroup
+	wg.Go(func() { c.watchReplicas(ctx) })
+	wg.Go(func() { c.chase(ctx) })
+	for ctx.Err() == nil {
+		c.pass(ctx)
+	}
+	wg.Wait()
+	factory.Shutdown()
+}
+
+func (c *checker) sliceChanged(obj any, deleted bool) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	s, ok := obj.(*discovery.EndpointSlice)
+	if !ok {
+		return
+	}
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if deleted {
+		delete(c.slices, s.Name)
+	} else {
+		c.slices[s.Name] = s.Endpoints
+	}
+	// What the slices publish now: hostnames of ready endpoints.
+	current := map[string][]netip.Addr{}
+	for _, eps := range c.slices {
+		for _, e := range eps {
+			if e.Hostname == nil || (e.Conditions.Ready != nil && !*e.Conditions.Ready) {
+				continue
+			}
+			for _, a := range e.Addresses {
+				if addr, err := netip.ParseAddr(a); err == nil {
+					current[*e.Hostname] = append(current[*e.Hostname], addr)
+				}
+			}
+		}
+	}
+	for name, p := range c.names {
+		for _, a := range p.addrs {
+			if !slices.Contains(current[name], a) {
+				c.goneFrom[name+"|"+a.String()] = now
+				c.lastRemoval[name] = now
+			}
+		}
+		if _, ok := current[name]; !ok {
+			c.goneName[name] = now
+			delete(c.names, name)
+		}
+	}
+	all := map[netip.Addr]bool{}
+	for name, addrs := range current {
+		p := c.names[name]
+		if p == nil {
+			p = &published{since: now}
+			c.names[name] = p
+		}
+		for _, a := range addrs {
+			all[a] = true
+			if _, ok := c.firstSeen[a]; !ok {
+				c.firstSeen[a] = now
+			}
+			if _, ok := c.addrSince[a]; !ok {
+				c.addrSince[a] = now
+				delete(c.gone, a)
+				delete(c.seen, a)
+			}
+		}
+		p.addrs = addrs
+	}
+	for a := range c.addrSince {
+		if !all[a] {
+			c.gone[a] = now
+			delete(c.addrSince, a)
+		}
+	}
+}
+
+// watchReplicas keeps the list of Ready, not terminating, DNS Pods.
+func (c *checker) watchReplicas(ctx context.Context) {
+	for ctx.Err() == nil {
+		list, err := client.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{
+			LabelSelector: "k8s-app=kube-dns", FieldSelector: fields.OneTermEqualSelector("status.phase", "Running").String()})
+		if err == nil {
+			var ips []string
+			for _, p := range list.Items {
+				if p.DeletionTimestamp == nil && isReady(p) && p.Status.PodIP != "" {
+					ips = append(ips, p.Status.PodIP)
+				}
+			}
+			c.mu.Lock()
+			c.replicas = ips
+			c.mu.Unlock()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func isReady(p v1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == v1.PodReady {
+			return c.Status == v1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func (c *checker) allServers() []string { return append([]string{c.serviceIP}, c.replicas...) }
+
+// fail records a failure; the caller holds c.mu.
+func (c *checker) fail(format string, args ...any) {
+	if len(c.failures) < 1000 {
+		c.failures = append(c.failures, time.Now().Format("15:04:05.000 ")+fmt.Sprintf(format, args...))
+	}
+}
+
+// report returns the failures, and the latency percentiles of the new
+// addresses answered since the last report, and starts anew.
+func (c *checker) report() (failures []string, queries int, p50, p99, most time.Duration, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	kept := c.pending[:0]
+	for _, p := range c.pending {
+		switch {
+		case p.sent.Add(grace).After(now):
+			kept = append(kept, p) // the watch may not have caught up yet
+		case p.addr.IsValid():
+			if first, ok := c.firstSeen[p.addr]; !ok || first.After(p.sent.Add(grace)) {
+				c.fail("%s: %s, not published when asked", p.about, p.addr)
+			}
+		default:
+			if left, ok := c.lastRemoval[p.host]; !ok || left.Before(p.sent.Add(-grace)) || left.After(p.sent.Add(grace)) {
+				c.fail("%s", p.about)
+			}
+		}
+	}
+	c.pending = kept
+	failures, c.failures = c.failures, nil
+	queries, c.queries = c.queries, 0
+	lat := slices.Clone(c.latencies)
+	c.latencies = c.latencies[:0]
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		p50, p99, most = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+	}
+	return failures, queries, p50, p99, most, len(lat)
+}
+
+// published returns how many names the slices publish now.
+func (c *checker) publishedNames() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.names)
+}

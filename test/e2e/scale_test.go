@@ -1,0 +1,201 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// scaleN is the size of the scale scenarios in make test.
+const scaleN = 300
+
+// scaleWorkloads are the StatefulSet "web" and its dual-stack headless
+// Service, and the headless Service "mpi" of an MPI-style set of bare Pods,
+// all on the simulated nodes: they tolerate the kwok taint and ask for its
+// label, so the real scheduler places them there, and kwok gives each Pod an
+// IPv4 and an IPv6 address and makes it Ready.
+const scaleWorkloads = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: scale
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: scale
+spec:
+  clusterIP: None
+  ipFamilyPolicy: PreferDualStack
+  selector:
+    app: web
+  ports:
+  - name: http
+    port: 80
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: web
+  namespace: scale
+spec:
+  serviceName: web
+  replicas: 0
+  podManagementPolicy: Parallel
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      nodeSelector: {type: kwok}
+      tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}]
+      containers:
+      - name: web
+        image: docker.io/headlessdns/e2e-testapp:VERSION
+        ports:
+        - name: http
+          containerPort: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: mpi
+  namespace: scale
+spec:
+  clusterIP: None
+  ipFamilyPolicy: PreferDualStack
+  selector:
+    job: mpi
+  ports:
+  - name: ssh
+    port: 22
+`
+
+// TestScale runs the shapes of a cluster DNS's life at scale with the
+// drop-in as deploy/lean ships it, while a checker asks every replica and
+// the kube-dns Service for every published name and fails on a missing
+// name, a stale address or a timeout (checker_test.go).
+func TestScale(t *testing.T) {
+	if os.Getenv("E2E_SCALE") == "" {
+		t.Skip("the scale scenarios run with make e2e-scale (E2E_SCALE=1)")
+	}
+	progress("scale: deploy/lean, and the workloads on %d simulated nodes", scaleNodes)
+	kubectl(t, "apply", "-k", filepath.Join(root, "deploy", "lean"))
+	kubectl(t, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s")
+	kubectlStdin(t, strings.ReplaceAll(scaleWorkloads, "VERSION", version), "apply", "-f", "-")
+
+	web, mpi := newChecker("scale", "web"), newChecker("scale", "mpi")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	for _, c := range []*checker{web, mpi} {
+		go func() { c.run(ctx); done <- struct{}{} }()
+	}
+	defer func() { cancel(); <-done; <-done }()
+
+	half := scaleN / 2
+	for _, step := range []struct {
+		name  string
+		check *checker
+		run   func(t *testing.T)
+	}{
+		{fmt.Sprintf("StatefulSet scaled 0 to %d", scaleN), web, func(t *testing.T) { t.Helper(); scaleTo(t, web, scaleN) }},
+		{"rolling update", web, func(t *testing.T) { t.Helper(); rollWeb(t, "1") }},
+		{fmt.Sprintf("scaled %d to %d to %d", scaleN, half, scaleN), web, func(t *testing.T) { t.Helper(); scaleTo(t, web, half); scaleTo(t, web, scaleN) }},
+		{fmt.Sprintf("publishNotReadyAddresses, scaled %d to %d to %d", scaleN, half, scaleN), web, func(t *testing.T) {
+			t.Helper()
+			kubectl(t, "-n", "scale", "patch", "service", "web", "-p", `{"spec":{"publishNotReadyAddresses":true}}`)
+			scaleTo(t, web, half)
+			scaleTo(t, web, scaleN)
+		}},
+		{"rolling update during a rollout of the DNS Deployment", web, func(t *testing.T) {
+			t.Helper()
+			kubectl(t, "-n", "scale", "patch", "statefulset", "web", "-p", `{"spec":{"template":{"metadata":{"annotations":{"rev":"2"}}}}}`)
+			time.Sleep(3 * time.Second)
+			kubectl(t, "-n", "kube-system", "rollout", "restart", "deployment/coredns")
+			kubectl(t, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=300s")
+			kubectl(t, "-n", "scale", "rollout", "status", "statefulset/web", "--timeout=600s")
+		}},
+		{fmt.Sprintf("MPI-style set of %d Pods created and deleted at once", scaleN), mpi, func(t *testing.T) {
+			t.Helper()
+			kubectlStdin(t, mpiPods(scaleN), "apply", "-f", "-")
+			waitPublished(t, mpi, scaleN)
+			time.Sleep(5 * time.Second)
+			kubectl(t, "-n", "scale", "delete", "pods", "-l", "job=mpi", "--wait=false")
+			waitPublished(t, mpi, 0)
+		}},
+	} {
+		progress("scale: %s", step.name)
+		step.check.report() // what came before is another step's
+		ok := t.Run(step.name, step.run)
+		time.Sleep(3 * time.Second) // answers catch up with the last change
+		failures, queries, p50, p99, most, n := step.check.report()
+		figure(t, "scale", "%s: %d questions, %d failures; new address to first answer (%d, per server) p50 %s, p99 %s, max %s",
+			step.name, queries, len(failures), n, p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond), most.Round(100*time.Microsecond))
+		if len(failures) > 0 {
+			t.Errorf("%s: %d failures, the first:\n%s", step.name, len(failures), strings.Join(failures[:min(20, len(failures))], "\n"))
+		}
+		if !ok || queries == 0 {
+			t.Fatalf("%s: the step failed or nothing was asked", step.name)
+		}
+	}
+}
+
+// scaleTo scales the StatefulSet web to n and waits until the slices
+// publish n names.
+func scaleTo(t *testing.T, c *checker, n int) {
+	t.Helper()
+	kubectl(t, "-n", "scale", "scale", "statefulset", "web", fmt.Sprintf("--replicas=%d", n))
+	waitPublished(t, c, n)
+}
+
+// rollWeb changes the StatefulSet's template, so that every Pod is
+// replaced, and waits for the rollout.
+func rollWeb(t *testing.T, rev string) {
+	t.Helper()
+	kubectl(t, "-n", "scale", "patch", "statefulset", "web", "-p", `{"spec":{"template":{"metadata":{"annotations":{"rev":"`+rev+`"}}}}}`)
+	kubectl(t, "-n", "scale", "rollout", "status", "statefulset/web", "--timeout=600s")
+}
+
+func waitPublished(t *testing.T, c *checker, n int) {
+	t.Helper()
+	eventually(t, 5*time.Minute, func() error {
+		if got := c.publishedNames(); got != n {
+			return fmt.Errorf("%s publishes %d names, want %d", c.svc, got, n)
+		}
+		return nil
+	})
+}
+
+// mpiPods are n bare Pods with hostname mpi-i and subdomain mpi, as an
+// MPI operator makes a job's workers.
+func mpiPods(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: mpi-%d
+  namespace: scale
+  labels: {job: mpi}
+spec:
+  hostname: mpi-%d
+  subdomain: mpi
+  nodeSelector: {type: kwok}
+  tolerations: [{key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}]
+  containers:
+  - name: worker
+    image: docker.io/headlessdns/e2e-testapp:%s
+`, i, i, version)
+	}
+	return b.String()
+}
