@@ -124,15 +124,22 @@ func (c *checker) sliceChanged(obj any, deleted bool) {
 	} else {
 		c.slices[s.Name] = s.Endpoints
 	}
-	// What the slices publish now: hostnames of ready endpoints.
+	// What the slices publish now: the addresses of ready endpoints, and
+	// under their hostnames those that have one.
 	current := map[string][]netip.Addr{}
+	all := map[netip.Addr]bool{}
 	for _, eps := range c.slices {
 		for _, e := range eps {
-			if e.Hostname == nil || (e.Conditions.Ready != nil && !*e.Conditions.Ready) {
+			if e.Conditions.Ready != nil && !*e.Conditions.Ready {
 				continue
 			}
 			for _, a := range e.Addresses {
-				if addr, err := netip.ParseAddr(a); err == nil {
+				addr, err := netip.ParseAddr(a)
+				if err != nil {
+					continue
+				}
+				all[addr] = true
+				if e.Hostname != nil {
 					current[*e.Hostname] = append(current[*e.Hostname], addr)
 				}
 			}
@@ -150,25 +157,23 @@ func (c *checker) sliceChanged(obj any, deleted bool) {
 			delete(c.names, name)
 		}
 	}
-	all := map[netip.Addr]bool{}
 	for name, addrs := range current {
 		p := c.names[name]
 		if p == nil {
 			p = &published{since: now}
 			c.names[name] = p
 		}
-		for _, a := range addrs {
-			all[a] = true
-			if _, ok := c.firstSeen[a]; !ok {
-				c.firstSeen[a] = now
-			}
-			if _, ok := c.addrSince[a]; !ok {
-				c.addrSince[a] = now
-				delete(c.gone, a)
-				delete(c.seen, a)
-			}
-		}
 		p.addrs = addrs
+	}
+	for a := range all {
+		if _, ok := c.firstSeen[a]; !ok {
+			c.firstSeen[a] = now
+		}
+		if _, ok := c.addrSince[a]; !ok {
+			c.addrSince[a] = now
+			delete(c.gone, a)
+			delete(c.seen, a)
+		}
 	}
 	for a := range c.addrSince {
 		if !all[a] {
