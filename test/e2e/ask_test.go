@@ -190,7 +190,7 @@ func (c *checker) ask(q question) {
 					c.seen[a] = map[string]bool{}
 				}
 				c.seen[a][q.server] = true
-				c.latencies = append(c.latencies, max(0, got.Sub(since)))
+				c.latencies = append(c.latencies, max(0, min(got.Sub(since), got.Sub(c.serverSince[q.server]))))
 			}
 		}
 	} else if q.qtype != dns.TypeSRV && r.Rcode != dns.RcodeSuccess && c.anyDue(sent) {

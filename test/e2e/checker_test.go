@@ -56,6 +56,9 @@ type checker struct {
 	failures    []string
 	queries     int
 	replicas    []string // Ready DNS Pods' addresses
+	// serverSince is when each server was first asked: a replica that
+	// comes later is timed from then, not from the address's appearance.
+	serverSince map[string]time.Time
 }
 
 // pendingCheck is an answer judged later: an address the watch had not
@@ -79,7 +82,7 @@ func newChecker(ns, svc string) *checker {
 		slices: map[string][]discovery.Endpoint{}, names: map[string]*published{},
 		addrSince: map[netip.Addr]time.Time{}, gone: map[netip.Addr]time.Time{}, goneFrom: map[string]time.Time{},
 		goneName: map[string]time.Time{}, seen: map[netip.Addr]map[string]bool{},
-		firstSeen: map[netip.Addr]time.Time{}, lastRemoval: map[string]time.Time{},
+		firstSeen: map[netip.Addr]time.Time{}, lastRemoval: map[string]time.Time{}, serverSince: map[string]time.Time{},
 	}
 }
 
@@ -197,6 +200,11 @@ func (c *checker) watchReplicas(ctx context.Context) {
 			}
 			c.mu.Lock()
 			c.replicas = ips
+			for _, ip := range append(ips, c.serviceIP) {
+				if _, ok := c.serverSince[ip]; !ok {
+					c.serverSince[ip] = time.Now()
+				}
+			}
 			c.mu.Unlock()
 		}
 		time.Sleep(200 * time.Millisecond)
