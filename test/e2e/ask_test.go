@@ -38,23 +38,7 @@ func (c *checker) pass(ctx context.Context) {
 		}
 		qs = append(qs, question{s, svc, dns.TypeA, true}, question{s, svc, dns.TypeAAAA, true}, question{s, "_http._tcp." + svc, dns.TypeSRV, true})
 	}
-	work := make(chan question)
-	var wg sync.WaitGroup
-	for range 32 {
-		wg.Go(func() {
-			for q := range work {
-				c.ask(q)
-			}
-		})
-	}
-	for _, q := range qs {
-		if ctx.Err() != nil {
-			break
-		}
-		work <- q
-	}
-	close(work)
-	wg.Wait()
+	c.askAll(ctx, qs, 32)
 	if clientIP != "" {
 		// Through the client Pod's resolver: the Service and a few names.
 		for i, n := range append([]string{""}, names[:min(5, len(names))]...) {
@@ -100,23 +84,30 @@ func (c *checker) chase(ctx context.Context) {
 		slices.SortFunc(qs, func(a, b question) int {
 			return strings.Compare(a.server+a.name+fmt.Sprint(a.qtype), b.server+b.name+fmt.Sprint(b.qtype))
 		})
-		qs = slices.Compact(qs)
-		work := make(chan question)
-		var wg sync.WaitGroup
-		for range 16 {
-			wg.Go(func() {
-				for q := range work {
-					c.ask(q)
-				}
-			})
-		}
-		for _, q := range qs {
-			work <- q
-		}
-		close(work)
-		wg.Wait()
+		c.askAll(ctx, slices.Compact(qs), 16)
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// askAll asks qs, workers at a time, until ctx ends.
+func (c *checker) askAll(ctx context.Context, qs []question, workers int) {
+	work := make(chan question)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for q := range work {
+				c.ask(q)
+			}
+		})
+	}
+	for _, q := range qs {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- q
+	}
+	close(work)
+	wg.Wait()
 }
 
 // ask sends q and judges the reply.
