@@ -46,6 +46,9 @@ type state struct {
 	NodePIDs              map[string]int `json:"nodePids,omitempty"`
 	ControllerManagerPort int            `json:"controllerManagerPort,omitempty"`
 	SchedulerPort         int            `json:"schedulerPort,omitempty"`
+	// KwokNodes is the number of simulated nodes; with any, the Service
+	// range is dual-stack.
+	KwokNodes int `json:"kwokNodes,omitempty"`
 }
 
 // host is the address the API server listens on.
@@ -144,7 +147,7 @@ func up(dir, bin string, timeout time.Duration, node bool, kwokNodes int) error 
 		return err
 	}
 	s := &state{Bin: bin, EtcdPort: ports[0], EtcdPeerPort: ports[1], APIServerPort: ports[2], Kubeconfig: filepath.Join(dir, "kubeconfig"),
-		Node: node, NodePIDs: map[string]int{}, ControllerManagerPort: ports[3], SchedulerPort: ports[4]}
+		Node: node, NodePIDs: map[string]int{}, ControllerManagerPort: ports[3], SchedulerPort: ports[4], KwokNodes: kwokNodes}
 	if err := writeKubeconfig(s); err != nil {
 		return err
 	}

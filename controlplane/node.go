@@ -20,10 +20,11 @@ const (
 	podSubnet   = "10.244.0.0/24"
 	clusterCIDR = "10.244.0.0/16"
 	serviceCIDR = "10.96.0.0/16"
-	// serviceCIDR6 is the IPv6 Service range of a one-node cluster, which
-	// is dual-stack for Services: the endpointslice controller writes IPv6
-	// slices for dual-stack Services, from the IPv6 addresses of Pods on
-	// the simulated nodes. The real node's Pods are IPv4 only.
+	// serviceCIDR6 is the IPv6 Service range of a one-node cluster with
+	// simulated nodes, which is dual-stack for Services: the endpointslice
+	// controller writes IPv6 slices for dual-stack Services, from the IPv6
+	// addresses of Pods on the simulated nodes. The real node's Pods are
+	// IPv4 only.
 	serviceCIDR6 = "fd00:96::/112"
 	clusterDNS   = "10.96.0.10"
 	nodeName     = "e2e-node"
@@ -43,9 +44,9 @@ var hostPaths = []string{"/var/lib/kubelet", "/var/log/pods", "/var/log/containe
 var nodeComponents = []string{"containerd", "controller-manager", "scheduler", "kubelet", "kube-proxy"}
 
 // serviceCIDRs is the API server's Service range: dual-stack in a one-node
-// cluster.
+// cluster with simulated nodes.
 func serviceCIDRs(s *state) string {
-	if s.Node {
+	if s.Node && s.KwokNodes > 0 {
 		return serviceCIDR + "," + serviceCIDR6
 	}
 	return serviceCIDR
