@@ -175,7 +175,7 @@ func (h *Headless) reverse(q query, name string) reply {
 	}
 	found := reply{result: fromModel}
 	if q.qtype == dns.TypePTR {
-		found.sections = h.ptrAnswer(q, targets, h.forward[0])
+		found.sections = h.ptrAnswer(q, prefix.Addr(), targets, h.forward[0])
 	}
 	return found
 }

@@ -3,6 +3,7 @@ package headless
 import (
 	"bytes"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,16 @@ func newModel(ownCluster bool) *model {
 // is the one key of a Service everywhere: in the model, the slice indexes,
 // the pending changes and the rebuild queue.
 type serviceKey struct{ namespace, name string }
+
+// serviceID is a Service as its records and PTR targets name it: its key
+// and creation time in Unix seconds, which orders the owners of a shared
+// address. The model keeps one per Service across rebuilds until the
+// Service is re-created, so that the PTR entries of endpoints a rebuild did
+// not change stay as they are.
+type serviceID struct {
+	serviceKey
+	created int64
+}
 
 // String returns "namespace/name": how logs write a Service, and its key in
 // an informer's store (cache.MetaNamespaceKeyFunc's format).
@@ -104,7 +115,8 @@ func (m *model) hasPrefix(p netip.Prefix) bool {
 }
 
 // set replaces the records of the Service key; nil removes them. It reports
-// whether anything changed.
+// whether anything changed. r is not yet published: set gives it the
+// identity of the records it replaces when the Service is the same one.
 func (m *model) set(key serviceKey, r *serviceRecords) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -112,8 +124,11 @@ func (m *model) set(key serviceKey, r *serviceRecords) bool {
 	if old == nil && r == nil {
 		return false
 	}
-	if old != nil && m.ownCluster {
-		m.index(old, false)
+	if old != nil && r != nil && *old.serviceID == *r.serviceID {
+		r.shareID(old.serviceID)
+	}
+	if m.ownCluster {
+		m.reindex(old, r)
 	}
 	switch r {
 	case nil:
@@ -126,9 +141,6 @@ func (m *model) set(key serviceKey, r *serviceRecords) bool {
 			m.namespaces[key.namespace]++
 		}
 		m.services[key] = r
-		if m.ownCluster {
-			m.index(r, true)
-		}
 	}
 	m.modified.Store(time.Now().Unix())
 	if m.ownCluster {
@@ -138,27 +150,84 @@ func (m *model) set(key serviceKey, r *serviceRecords) bool {
 	return true
 }
 
-// index adds the addresses of r to the PTR index, or removes them.
-func (m *model) index(r *serviceRecords, add bool) {
-	for i := range r.endpoints {
-		t := ptrTarget{records: r, endpoint: uint32(i)}
-		v4, v6 := r.addresses(i)
-		for ; len(v4) > 0; v4 = v4[4:] {
-			if add {
-				m.ptr4.add([4]byte(v4), t)
-			} else {
-				m.ptr4.remove([4]byte(v4), r)
-			}
+// reindex brings the PTR index from old's addresses to cur's; either may be
+// nil. Both list their endpoints by label, so one pass finds the endpoints
+// that changed, and only their addresses are touched: a change in a huge
+// Service costs what it changes.
+func (m *model) reindex(old, cur *serviceRecords) {
+	if old != nil && cur != nil && old.serviceID != cur.serviceID {
+		m.reindex(old, nil) // another Service of the same name
+		m.reindex(nil, cur)
+		return
+	}
+	var i, j int
+	for {
+		var c int
+		switch {
+		case old != nil && i < len(old.endpoints) && cur != nil && j < len(cur.endpoints):
+			c = strings.Compare(old.endpoints[i].label, cur.endpoints[j].label)
+		case old != nil && i < len(old.endpoints):
+			c = -1
+		case cur != nil && j < len(cur.endpoints):
+			c = 1
+		default:
+			return
 		}
-		for ; len(v6) > 0; v6 = v6[16:] {
-			if add {
-				m.ptr6.add([16]byte(v6), t)
-			} else {
-				m.ptr6.remove([16]byte(v6), r)
+		switch {
+		case c < 0:
+			m.indexEndpoint(old, i, false)
+			i++
+		case c > 0:
+			m.indexEndpoint(cur, j, true)
+			j++
+		default:
+			if !sameEndpoint(old, i, cur, j) {
+				m.indexEndpoint(old, i, false)
+				m.indexEndpoint(cur, j, true)
 			}
+			i++
+			j++
 		}
 	}
-	n := len(r.v4)/4 + len(r.v6)/16
+}
+
+// sameEndpoint tells whether endpoint i of a and endpoint j of b, of the
+// same label, have the same PTR entries.
+func sameEndpoint(a *serviceRecords, i int, b *serviceRecords, j int) bool {
+	if a.endpoints[i].named != b.endpoints[j].named {
+		return false
+	}
+	a4, a6 := a.addresses(i)
+	b4, b6 := b.addresses(j)
+	return bytes.Equal(a4, b4) && bytes.Equal(a6, b6)
+}
+
+// indexEndpoint adds the addresses of r's endpoint i to the PTR index, or
+// removes them.
+func (m *model) indexEndpoint(r *serviceRecords, i int, add bool) {
+	t := ptrTarget{service: r.serviceID}
+	if ep := &r.endpoints[i]; ep.named {
+		t.label = ep.label
+		if add {
+			t.label = strings.Clone(ep.label)
+		}
+	}
+	v4, v6 := r.addresses(i)
+	n := len(v4)/4 + len(v6)/16
+	for ; len(v4) > 0; v4 = v4[4:] {
+		if add {
+			m.ptr4.add([4]byte(v4), t)
+		} else {
+			m.ptr4.remove([4]byte(v4), t)
+		}
+	}
+	for ; len(v6) > 0; v6 = v6[16:] {
+		if add {
+			m.ptr6.add([16]byte(v6), t)
+		} else {
+			m.ptr6.remove([16]byte(v6), t)
+		}
+	}
 	if !add {
 		n = -n
 	}

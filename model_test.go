@@ -1,9 +1,13 @@
 package headless
 
 import (
+	"cmp"
+	"fmt"
 	"go/parser"
 	"go/token"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,4 +69,70 @@ func TestModelSet(t *testing.T) {
 	if len(mc.ptr(nil, netip.MustParseAddr("10.0.0.1"))) != 0 || mc.addresses != 0 {
 		t.Error("a multicluster model indexed PTRs")
 	}
+}
+
+// TestModelReindexMatchesFresh changes Services at random, with addresses
+// that move between endpoints and Services and Services that are
+// re-created, and checks after each change that the PTR index kept by
+// set's diffs holds what one built afresh from the same records holds.
+func TestModelReindexMatchesFresh(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pool := []string{"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.1.1", "10.0.1.2", "fd00::1", "fd00::2", "fd00::3"}
+	hostnames := []string{"", "", "a", "b", "c"}
+	services := []*service{reducedService("ns", "one"), reducedService("ns", "two"), reducedService("other", "one")}
+	current := make([]*serviceRecords, len(services))
+	m := newModel(true)
+	for step := range 2000 {
+		k := rng.IntN(len(services))
+		if rng.IntN(20) == 0 {
+			s := *services[k]
+			s.created++ // deleted and created again
+			services[k] = &s
+		}
+		var v4, v6 []discovery.Endpoint
+		for _, a := range pool {
+			if rng.IntN(3) == 0 {
+				e := ep(hostnames[rng.IntN(len(hostnames))], a)
+				if strings.Contains(a, ":") {
+					v6 = append(v6, e)
+				} else {
+					v4 = append(v4, e)
+				}
+			}
+		}
+		key := services[k].key()
+		current[k] = buildRecords(services[k], reduced(false,
+			controllerSlice(key.namespace, key.name, key.name+"-v4", true, discovery.AddressTypeIPv4, nil, v4...),
+			controllerSlice(key.namespace, key.name, key.name+"-v6", true, discovery.AddressTypeIPv6, nil, v6...)))
+		m.set(key, current[k])
+
+		fresh := newModel(true)
+		for i, r := range current {
+			if r != nil {
+				fresh.set(services[i].key(), r)
+			}
+		}
+		if got, want := ptrContent(m, pool), ptrContent(fresh, pool); got != want || m.addresses != fresh.addresses {
+			t.Fatalf("step %d: PTR index\n%s\n%d addresses, built afresh\n%s\n%d addresses", step, got, m.addresses, want, fresh.addresses)
+		}
+	}
+}
+
+// ptrContent writes out the owners of each address of pool, and the
+// addresses the ordered index holds.
+func ptrContent(m *model, pool []string) string {
+	var b strings.Builder
+	for _, a := range pool {
+		addr := netip.MustParseAddr(a)
+		owners := m.ptr(nil, addr)
+		slices.SortFunc(owners, func(x, y ptrTarget) int {
+			return cmp.Or(comparePTROwners(x, y), strings.Compare(x.label, y.label))
+		})
+		fmt.Fprintf(&b, "%s:", a)
+		for _, o := range owners {
+			fmt.Fprintf(&b, " %s@%d/%s", o.service.serviceKey, o.service.created, o.endpointLabel(addr))
+		}
+		fmt.Fprintf(&b, " in order %t\n", m.hasPrefix(netip.PrefixFrom(addr, addr.BitLen())))
+	}
+	return b.String()
 }

@@ -1,15 +1,32 @@
 package headless
 
 import (
+	"net/netip"
 	"slices"
 
 	"github.com/google/btree"
 )
 
-// ptrTarget names the endpoint an address belongs to.
+// ptrTarget names the endpoint an address belongs to. It does not point
+// into a Service's records, so a rebuild leaves the entries of endpoints it
+// did not change as they are.
 type ptrTarget struct {
-	records  *serviceRecords
-	endpoint uint32
+	service *serviceID
+	// label is the endpoint's own label (its hostname or pod name), a copy
+	// that holds no slice's memory; empty when the label derives from the
+	// address.
+	label string
+}
+
+// named tells whether the endpoint has a label of its own.
+func (t ptrTarget) named() bool { return t.label != "" }
+
+// endpointLabel returns the target's label for its address a.
+func (t ptrTarget) endpointLabel(a netip.Addr) string {
+	if t.named() {
+		return t.label
+	}
+	return labelFromIP(a)
 }
 
 // ptrIndex maps addresses (4 or 16 bytes) to the endpoints that own them.
@@ -68,10 +85,10 @@ func (x *ptrIndex[K]) add(k K, t ptrTarget) {
 	x.order.ReplaceOrInsert(k)
 }
 
-// remove forgets every endpoint of records as an owner of k.
-func (x *ptrIndex[K]) remove(k K, records *serviceRecords) {
-	if t, ok := x.one[k]; ok {
-		if t.records == records {
+// remove forgets t as an owner of k.
+func (x *ptrIndex[K]) remove(k K, t ptrTarget) {
+	if one, ok := x.one[k]; ok {
+		if one == t {
 			delete(x.one, k)
 			x.order.Delete(k)
 		}
@@ -81,7 +98,7 @@ func (x *ptrIndex[K]) remove(k K, records *serviceRecords) {
 	if !ok {
 		return
 	}
-	kept := slices.DeleteFunc(ts, func(t ptrTarget) bool { return t.records == records })
+	kept := slices.DeleteFunc(ts, func(o ptrTarget) bool { return o == t })
 	switch len(kept) {
 	case 0:
 		delete(x.many, k)

@@ -11,18 +11,18 @@ import (
 // then by namespace and name. PTR answers list owners in this order, and
 // with ptr_owner one hold only the first.
 func comparePTROwners(a, b ptrTarget) int {
-	an, bn := a.records.endpoints[a.endpoint].named, b.records.endpoints[b.endpoint].named
+	an, bn := a.named(), b.named()
 	if an != bn {
 		if an {
 			return -1
 		}
 		return 1
 	}
-	if c := cmp.Compare(a.records.created, b.records.created); c != 0 {
+	if c := cmp.Compare(a.service.created, b.service.created); c != 0 {
 		return c
 	}
-	if c := strings.Compare(a.records.namespace, b.records.namespace); c != 0 {
+	if c := strings.Compare(a.service.namespace, b.service.namespace); c != 0 {
 		return c
 	}
-	return strings.Compare(a.records.name, b.records.name)
+	return strings.Compare(a.service.name, b.service.name)
 }

@@ -18,10 +18,7 @@ import (
 // Service's suffix and the zone, joined when an answer needs them; nor are
 // SRV records, which are each endpoint's port set.
 type serviceRecords struct {
-	serviceKey
-	// created is the Service's creation time in Unix seconds, which orders
-	// the owners of a shared address.
-	created   int64
+	*serviceID
 	v4        []byte // 4 bytes per A record
 	v6        []byte // 16 bytes per AAAA record
 	endpoints []endpointRecords
@@ -66,7 +63,7 @@ func buildRecords(svc *service, from []*endpointSlice) *serviceRecords {
 	if n == 0 {
 		return nil
 	}
-	key := svc.key()
+	id := &serviceID{serviceKey: svc.key(), created: svc.created}
 	entries := make([]entry, 0, n)
 	seen := make(map[netip.Addr]struct{}, n)
 	var scopes scopedRecords
@@ -92,9 +89,9 @@ func buildRecords(svc *service, from []*endpointSlice) *serviceRecords {
 		}
 	}
 	slices.SortStableFunc(entries, func(a, b entry) int { return strings.Compare(a.label, b.label) })
-	r := recordsOf(key, svc.created, entries)
+	r := recordsOf(id, entries)
 
-	scopes.buildTopologies(key, svc.created, entries)
+	scopes.buildTopologies(id, entries)
 	if scopes.topologies != nil || scopes.clusters != nil {
 		slices.Sort(scopes.clusters)
 		r.scopes = &scopes
@@ -103,8 +100,8 @@ func buildRecords(svc *service, from []*endpointSlice) *serviceRecords {
 }
 
 // recordsOf builds the records of entries, sorted by label, for the Service
-// key created at created.
-func recordsOf(key serviceKey, created int64, entries []entry) *serviceRecords {
+// id.
+func recordsOf(id *serviceID, entries []entry) *serviceRecords {
 	v4 := 0
 	for _, e := range entries {
 		if e.addr.Is4() {
@@ -112,10 +109,9 @@ func recordsOf(key serviceKey, created int64, entries []entry) *serviceRecords {
 		}
 	}
 	r := &serviceRecords{
-		serviceKey: key,
-		created:    created,
-		v4:         make([]byte, 0, 4*v4),
-		v6:         make([]byte, 0, 16*(len(entries)-v4)),
+		serviceID: id,
+		v4:        make([]byte, 0, 4*v4),
+		v6:        make([]byte, 0, 16*(len(entries)-v4)),
 	}
 	endpoint := make([]uint32, len(entries)) // each entry's endpoint
 	distinct := 0
@@ -184,6 +180,15 @@ func (r *serviceRecords) buildPorts(entries []entry, endpoint []uint32) {
 		i = j
 	}
 	r.portSets = slices.Clip(r.portSets)
+}
+
+// shareID makes r and its topology zones' records name the Service by id,
+// an equal identity that earlier records of the Service hold.
+func (r *serviceRecords) shareID(id *serviceID) {
+	r.serviceID = id
+	for _, t := range r.scopes.topologyRecords() {
+		t.serviceID = id
+	}
 }
 
 // portsKey encodes a port set as a map key.
@@ -281,8 +286,18 @@ func (r *serviceRecords) hasProtocol(proto string) bool {
 
 // suffixLen returns the length of what follows an endpoint label in its
 // FQDN in zone: ".<service>.<namespace>.svc.<zone>".
-func (r *serviceRecords) suffixLen(zone string) int {
-	return len(r.name) + len(r.namespace) + len(belowRoot(zone)) + 7 // the dots and "svc"
+func (id *serviceID) suffixLen(zone string) int {
+	return len(id.name) + len(id.namespace) + len(belowRoot(zone)) + 7 // the dots and "svc"
+}
+
+// appendSuffix appends what follows an endpoint label in its FQDN in zone.
+func (id *serviceID) appendSuffix(b *strings.Builder, zone string) {
+	b.WriteByte('.')
+	b.WriteString(id.name)
+	b.WriteByte('.')
+	b.WriteString(id.namespace)
+	b.WriteString(".svc.")
+	b.WriteString(belowRoot(zone))
 }
 
 // targetLen returns the length of endpoint i's FQDN in zone.
@@ -302,12 +317,7 @@ func belowRoot(zone string) string {
 // appendTarget appends endpoint i's FQDN in zone to b.
 func (r *serviceRecords) appendTarget(b *strings.Builder, i int, zone string) {
 	b.WriteString(r.endpoints[i].label)
-	b.WriteByte('.')
-	b.WriteString(r.name)
-	b.WriteByte('.')
-	b.WriteString(r.namespace)
-	b.WriteString(".svc.")
-	b.WriteString(belowRoot(zone))
+	r.appendSuffix(b, zone)
 }
 
 // labelFromIP derives an endpoint label from its address as Kubernetes DNS

@@ -2,7 +2,6 @@ package headless
 
 import (
 	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -217,18 +216,24 @@ func srvWeight(n int) uint16 {
 // ptrAnswer returns the PTR records of targets, named q.qname, as many as
 // q's budget can hold. The targets are named in zone, the first forward
 // zone.
-func (h *Headless) ptrAnswer(q query, targets []ptrTarget, zone string) sections {
-	targets = slices.DeleteFunc(targets, func(t ptrTarget) bool {
-		return t.records.targetLen(int(t.endpoint), zone)+wireExtra > maxName
-	})
-	n, cut := fit(len(targets), minPTR, q.budget)
+func (h *Headless) ptrAnswer(q query, addr netip.Addr, targets []ptrTarget, zone string) sections {
+	names := make([]string, 0, len(targets))
+	for _, t := range targets {
+		label := t.endpointLabel(addr)
+		if len(label)+t.service.suffixLen(zone)+wireExtra > maxName {
+			continue
+		}
+		var name strings.Builder
+		name.Grow(len(label) + t.service.suffixLen(zone))
+		name.WriteString(label)
+		t.service.appendSuffix(&name, zone)
+		names = append(names, name.String())
+	}
+	n, cut := fit(len(names), minPTR, q.budget)
 	rrs := make([]dns.PTR, n)
 	s := sections{answer: make([]dns.RR, n), truncated: cut}
-	for i, t := range targets[:n] {
-		var name strings.Builder
-		name.Grow(t.records.targetLen(int(t.endpoint), zone))
-		t.records.appendTarget(&name, int(t.endpoint), zone)
-		rrs[i] = dns.PTR{Hdr: h.hdr(q.qname, dns.TypePTR), Ptr: name.String()}
+	for i, name := range names[:n] {
+		rrs[i] = dns.PTR{Hdr: h.hdr(q.qname, dns.TypePTR), Ptr: name}
 		s.answer[i] = &rrs[i]
 	}
 	return s

@@ -41,7 +41,7 @@ func (r *serviceRecords) hasCluster(cluster string) bool {
 
 // buildTopologies gives each topology zone of entries, sorted by label, the
 // records of its endpoints.
-func (sc *scopedRecords) buildTopologies(key serviceKey, created int64, entries []entry) {
+func (sc *scopedRecords) buildTopologies(id *serviceID, entries []entry) {
 	var zoned []entry
 	for _, e := range entries {
 		if e.topology != "" {
@@ -59,7 +59,7 @@ func (sc *scopedRecords) buildTopologies(key serviceKey, created int64, entries 
 		for n < len(zoned) && zoned[n].topology == zoned[0].topology {
 			n++
 		}
-		sc.topologies[zoned[0].topology] = recordsOf(key, created, zoned[:n])
+		sc.topologies[zoned[0].topology] = recordsOf(id, zoned[:n])
 		zoned = zoned[n:]
 	}
 }
