@@ -2,7 +2,6 @@ package headless
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/go-logr/logr"
@@ -342,8 +341,9 @@ func (w *watcher) work() {
 }
 
 // rebuild recomputes the records of the Service key from the Service
-// informer's store and the slice indexes, publishes them, and observes the
-// programming latency of the changes it published.
+// informer's store and the slice indexes (patching those it published last
+// when it can), publishes them, and observes the programming latency of the
+// changes it published.
 func (w *watcher) rebuild(key serviceKey) {
 	sc := w.informersOf(key.namespace)
 	if sc == nil {
@@ -364,12 +364,19 @@ func (w *watcher) rebuild(key serviceKey) {
 	}
 	w.mu.Unlock()
 
-	var recs *serviceRecords
+	var (
+		recs    *serviceRecords
+		patched bool
+	)
 	if svc != nil {
-		recs = buildRecords(svc, from)
+		recs, patched = w.model.recordsOf(svc, from)
 	}
 	w.model.set(key, recs)
-	rebuildsTotal.Inc()
+	how := "built"
+	if patched {
+		how = "patched"
+	}
+	rebuildsTotal.WithLabelValues(how).Inc()
 
 	w.mu.Lock()
 	w.pending.published(key, seq)
@@ -385,60 +392,4 @@ func unwrap(obj any) any {
 		return d.Obj
 	}
 	return obj
-}
-
-// transformSlice reduces an EndpointSlice before the informer stores it:
-// ready endpoints only, addresses parsed, labels chosen, ports normalised.
-// A slice already held at the same resource version, as a relist after an
-// API server restart sends nearly all of them, is not reduced again: the
-// held one is returned, so the relist neither keeps a second copy of the
-// model nor makes the handlers rebuild anything.
-func (w *watcher) transformSlice(obj any) (any, error) {
-	switch s := obj.(type) {
-	case *endpointSlice:
-		return s, nil
-	case *discovery.EndpointSlice:
-		if held := w.held(s); held != nil {
-			return held, nil
-		}
-		return reduceSlice(s, w.reduce), nil
-	}
-	return nil, fmt.Errorf("headless: unexpected object %T in an EndpointSlice informer", obj)
-}
-
-// held returns the reduced slice the indexes hold for s at s's resource
-// version, or nil.
-func (w *watcher) held(s *discovery.EndpointSlice) *endpointSlice {
-	if s.ResourceVersion == "" {
-		return nil
-	}
-	sc := w.informersOf(s.Namespace)
-	if sc == nil {
-		return nil
-	}
-	key := serviceKey{namespace: s.Namespace, name: s.Labels[w.serviceLabel]}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, x := range sc.index {
-		for _, h := range x[key] {
-			if h.name == s.Name && h.resourceVersion == s.ResourceVersion {
-				return h
-			}
-		}
-	}
-	return nil
-}
-
-// transformService reduces a Service or ServiceImport, or returns the one
-// the store holds at the same resource version.
-func (sc *namespaceInformers) transformService(obj any) (any, error) {
-	if o, ok := obj.(metav1.Object); ok && o.GetResourceVersion() != "" {
-		key := serviceKey{namespace: o.GetNamespace(), name: o.GetName()}
-		if held, ok, _ := sc.services.GetStore().GetByKey(key.String()); ok {
-			if h, _ := held.(*service); h != nil && h.resourceVersion == o.GetResourceVersion() {
-				return h, nil
-			}
-		}
-	}
-	return transformService(obj)
 }

@@ -22,12 +22,12 @@ var (
 		Name:      "endpoints",
 		Help:      "Distinct ready endpoint addresses served, summed over Services.",
 	})
-	rebuildsTotal = promauto.NewCounter(prometheus.CounterOpts{
+	rebuildsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: "headless",
 		Name:      "service_rebuilds_total",
-		Help:      "Headless Service records rebuilt and published; events that arrive during a rebuild are coalesced into the next.",
-	})
+		Help:      "Headless Service records rebuilt and published; events that arrive during a rebuild are coalesced into the next. how is patched when only the changed endpoints were rebuilt, built when the whole Service was.",
+	}, []string{"how"})
 	programmingLatency = promauto.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: "headless",

@@ -3,10 +3,12 @@ package headless
 import (
 	"bytes"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // model is the index queries read: the records of every headless Service
@@ -94,6 +96,18 @@ func (m *model) ptr(dst []ptrTarget, addr netip.Addr) []ptrTarget {
 	return m.ptr6.appendTo(dst, addr.As16())
 }
 
+// owns returns what tells whether the Service id serves an address, or nil
+// for a model without a PTR index.
+func (m *model) owns(id *serviceID) func(netip.Addr) bool {
+	if !m.ownCluster {
+		return nil
+	}
+	return func(a netip.Addr) bool {
+		var owners [1]ptrTarget
+		return slices.ContainsFunc(m.ptr(owners[:0], a), func(t ptrTarget) bool { return t.service == id })
+	}
+}
+
 // hasPrefix tells whether an endpoint address lies in p.
 func (m *model) hasPrefix(p netip.Prefix) bool {
 	m.mu.RLock()
@@ -121,7 +135,7 @@ func (m *model) set(key serviceKey, r *serviceRecords) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old := m.services[key]
-	if old == nil && r == nil {
+	if old == r {
 		return false
 	}
 	if old != nil && r != nil && *old.serviceID == *r.serviceID {
@@ -181,9 +195,15 @@ func (m *model) reindex(old, cur *serviceRecords) {
 			m.indexEndpoint(cur, j, true)
 			j++
 		default:
-			if !sameEndpoint(old, i, cur, j) {
+			switch {
+			case !sameEndpoint(old, i, cur, j):
 				m.indexEndpoint(old, i, false)
 				m.indexEndpoint(cur, j, true)
+			case cur.endpoints[j].named && unsafe.StringData(old.endpoints[i].label) != unsafe.StringData(cur.endpoints[j].label): // #nosec G103 -- compares where two strings are held, reads nothing
+				// The same label, now held by the slice that replaced
+				// the old one's: the entries take the new copy, so
+				// that they do not keep the old slice.
+				m.relabel(cur, j)
 			}
 			i++
 			j++
@@ -208,9 +228,6 @@ func (m *model) indexEndpoint(r *serviceRecords, i int, add bool) {
 	t := ptrTarget{service: r.serviceID}
 	if ep := &r.endpoints[i]; ep.named {
 		t.label = ep.label
-		if add {
-			t.label = strings.Clone(ep.label)
-		}
 	}
 	v4, v6 := r.addresses(i)
 	n := len(v4)/4 + len(v6)/16
@@ -232,6 +249,19 @@ func (m *model) indexEndpoint(r *serviceRecords, i int, add bool) {
 		n = -n
 	}
 	m.addresses += n
+}
+
+// relabel makes the PTR entries of r's endpoint i hold its label as r
+// holds it.
+func (m *model) relabel(r *serviceRecords, i int) {
+	t := ptrTarget{service: r.serviceID, label: r.endpoints[i].label}
+	v4, v6 := r.addresses(i)
+	for ; len(v4) > 0; v4 = v4[4:] {
+		m.ptr4.replace([4]byte(v4), t)
+	}
+	for ; len(v6) > 0; v6 = v6[16:] {
+		m.ptr6.replace([16]byte(v6), t)
+	}
 }
 
 // serial is the SOA serial: the Unix time of the last change.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	discovery "k8s.io/api/discovery/v1"
 )
@@ -135,4 +136,23 @@ func ptrContent(m *model, pool []string) string {
 		fmt.Fprintf(&b, " in order %t\n", m.hasPrefix(netip.PrefixFrom(addr, addr.BitLen())))
 	}
 	return b.String()
+}
+
+// A PTR entry of an endpoint that a change left as it was takes the label
+// as the new slice holds it, so that the entry does not keep the replaced
+// slice in memory.
+func TestModelEntriesHoldCurrentSlices(t *testing.T) {
+	m := newModel(true)
+	svc := reducedService("ns", "web")
+	version := func(eps ...discovery.Endpoint) *serviceRecords {
+		r, _ := m.recordsOf(svc, reduced(false, controllerSlice("ns", "web", "web-1", true, discovery.AddressTypeIPv4, nil, eps...)))
+		m.set(svc.key(), r)
+		return r
+	}
+	version(ep("web-0", "10.0.0.1"), ep("web-1", "10.0.0.2"))
+	r := version(ep("web-0", "10.0.0.1"), ep("web-2", "10.0.0.3"))
+	owners := m.ptr(nil, netip.MustParseAddr("10.0.0.1"))
+	if len(owners) != 1 || unsafe.StringData(owners[0].label) != unsafe.StringData(r.endpoints[0].label) {
+		t.Errorf("the entry of web-0 holds %v, not the label of the slice that replaced its own", owners)
+	}
 }

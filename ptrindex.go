@@ -12,9 +12,10 @@ import (
 // did not change as they are.
 type ptrTarget struct {
 	service *serviceID
-	// label is the endpoint's own label (its hostname or pod name), a copy
-	// that holds no slice's memory; empty when the label derives from the
-	// address.
+	// label is the endpoint's own label (its hostname or pod name), as the
+	// Service's current records hold it (the model keeps it so, so that no
+	// entry holds a slice that is gone); empty when the label derives from
+	// the address.
 	label string
 }
 
@@ -83,6 +84,20 @@ func (x *ptrIndex[K]) add(k K, t ptrTarget) {
 	}
 	x.one[k] = t
 	x.order.ReplaceOrInsert(k)
+}
+
+// replace puts t in place of the entry of k for the same endpoint: the
+// same Service and label.
+func (x *ptrIndex[K]) replace(k K, t ptrTarget) {
+	if one, ok := x.one[k]; ok {
+		if one == t {
+			x.one[k] = t
+		}
+		return
+	}
+	if i := slices.Index(x.many[k], t); i >= 0 {
+		x.many[k][i] = t
+	}
 }
 
 // remove forgets t as an owner of k.

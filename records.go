@@ -29,6 +29,13 @@ type serviceRecords struct {
 	// scopes is set only for Services with zoned or multicluster
 	// endpoints.
 	scopes *scopedRecords
+	// sources are the slices the records were made from, in name order,
+	// and irregular tells that an address was in more than one of them, or
+	// that a label was both an endpoint's own and one derived from an
+	// address: what a patch (patch.go) needs to know. Only a Service's own
+	// records have them, not those of its topology zones.
+	sources   []*endpointSlice
+	irregular bool
 }
 
 // endpointRecords is one DNS name below the Service: an endpoint label,
@@ -53,8 +60,9 @@ type entry struct {
 
 // buildRecords computes the records of svc from its reduced slices. An
 // address in several slices counts once, under the label and topology zone
-// of its first. It returns nil when the Service has no ready address, as
-// such a Service has no name.
+// of its first. An endpoint's addresses are in address order, IPv4 first.
+// It returns nil when the Service has no ready address, as such a Service
+// has no name.
 func buildRecords(svc *service, from []*endpointSlice) *serviceRecords {
 	n := 0
 	for _, s := range from {
@@ -66,7 +74,10 @@ func buildRecords(svc *service, from []*endpointSlice) *serviceRecords {
 	id := &serviceID{serviceKey: svc.key(), created: svc.created}
 	entries := make([]entry, 0, n)
 	seen := make(map[netip.Addr]struct{}, n)
-	var scopes scopedRecords
+	var (
+		scopes    scopedRecords
+		irregular bool
+	)
 	for _, s := range from {
 		if s.cluster != "" && s.len() > 0 && !slices.Contains(scopes.clusters, s.cluster) {
 			scopes.clusters = append(scopes.clusters, s.cluster)
@@ -74,6 +85,7 @@ func buildRecords(svc *service, from []*endpointSlice) *serviceRecords {
 		for i := range s.len() {
 			a := s.addr(i)
 			if _, dup := seen[a]; dup {
+				irregular = true
 				continue
 			}
 			seen[a] = struct{}{}
@@ -88,8 +100,12 @@ func buildRecords(svc *service, from []*endpointSlice) *serviceRecords {
 			entries = append(entries, entry{addr: a, label: label, named: named, topology: s.topology(i), slice: s})
 		}
 	}
-	slices.SortStableFunc(entries, func(a, b entry) int { return strings.Compare(a.label, b.label) })
+	slices.SortFunc(entries, func(a, b entry) int { return cmp.Or(strings.Compare(a.label, b.label), a.addr.Compare(b.addr)) })
 	r := recordsOf(id, entries)
+	for i := 1; i < len(entries) && !irregular; i++ {
+		irregular = entries[i].label == entries[i-1].label && entries[i].named != entries[i-1].named
+	}
+	r.sources, r.irregular = slices.Clone(from), irregular
 
 	scopes.buildTopologies(id, entries)
 	if scopes.topologies != nil || scopes.clusters != nil {
@@ -204,7 +220,7 @@ func portsKey(ports []port) string {
 
 // portSet returns the ports of slices that have a number, sorted by
 // number then key, without duplicates. It reuses a slice's own array when
-// it can.
+// it can: reduceSlice keeps each slice's ports in this form.
 func portSet(from []*endpointSlice) []port {
 	var set []port
 	for _, s := range from {

@@ -202,6 +202,7 @@ func reduceSlice(s *discovery.EndpointSlice, opts reduceOptions) *endpointSlice 
 		}
 		r.ports[i].key = strings.ToLower("_" + *p.Name + "._" + protocol)
 	}
+	r.ports = portSet([]*endpointSlice{r})
 
 	// Count first, so that each array is allocated once at its size.
 	var entries, labelBytes int

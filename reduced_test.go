@@ -63,12 +63,12 @@ func TestReduceSlice(t *testing.T) {
 		want:    []entryView{{"10.0.0.1", "db-abcde", ""}, {"10.0.0.2", "db-fghij", ""}},
 		service: "db",
 	}, {
-		name: "ports: unset numbers kept as 0, unnamed ones without a key, protocols in lower case",
+		name: "ports: sorted by number, without unset numbers or repeats, unnamed ones without a key, protocols in lower case",
 		in: named(controllerSlice("ns", "db", "db-2", true, discovery.AddressTypeIPv4,
-			[]discovery.EndpointPort{protoPort("Dns", v1.ProtocolUDP, 53), tcpPort("", 5432)}, ep("", "10.0.0.1")),
+			[]discovery.EndpointPort{tcpPort("", 5432), protoPort("Dns", v1.ProtocolUDP, 53), protoPort("dns", v1.ProtocolUDP, 53)}, ep("", "10.0.0.1")),
 			func(s *discovery.EndpointSlice) { s.Ports = append(s.Ports, discovery.EndpointPort{Name: new("none")}) }),
 		want:    []entryView{{"10.0.0.1", "", ""}},
-		ports:   []port{{key: "_dns._udp", number: 53}, {number: 5432}, {key: "_none._tcp"}},
+		ports:   []port{{key: "_dns._udp", number: 53}, {number: 5432}},
 		service: "db",
 	}, {
 		name: "topology zones kept in lower case with zonal, one copy each",

@@ -51,7 +51,8 @@ func (sc *scopedRecords) buildTopologies(id *serviceID, entries []entry) {
 	if len(zoned) == 0 {
 		return
 	}
-	// A stable sort keeps each topology zone's entries in label order.
+	// A stable sort keeps each topology zone's entries in label and
+	// address order.
 	slices.SortStableFunc(zoned, func(a, b entry) int { return strings.Compare(a.topology, b.topology) })
 	sc.topologies = make(map[string]*serviceRecords)
 	for len(zoned) > 0 {
