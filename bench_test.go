@@ -218,10 +218,10 @@ func benchChange(b *testing.B, n int) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		from[n/2] = versions[(i+1)%2]
-		r, patched := m.recordsOf(svc, slices.Clone(from))
-		if !patched {
+		r, p := m.recordsOf(svc, slices.Clone(from))
+		if p == nil {
 			b.Fatal("built afresh")
 		}
-		m.set(svc.key(), r)
+		m.publish(svc.key(), r, p)
 	}
 }

@@ -366,14 +366,14 @@ func (w *watcher) rebuild(key serviceKey) {
 
 	var (
 		recs    *serviceRecords
-		patched bool
+		patched *patch
 	)
 	if svc != nil {
 		recs, patched = w.model.recordsOf(svc, from)
 	}
-	w.model.set(key, recs)
+	w.model.publish(key, recs, patched)
 	how := "built"
-	if patched {
+	if patched != nil {
 		how = "patched"
 	}
 	rebuildsTotal.WithLabelValues(how).Inc()

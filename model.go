@@ -132,6 +132,12 @@ func (m *model) hasPrefix(p netip.Prefix) bool {
 // whether anything changed. r is not yet published: set gives it the
 // identity of the records it replaces when the Service is the same one.
 func (m *model) set(key serviceKey, r *serviceRecords) bool {
+	return m.publish(key, r, nil)
+}
+
+// publish is set for records that p, when not nil, says were patched: only
+// the endpoints p names are looked at in the PTR index.
+func (m *model) publish(key serviceKey, r *serviceRecords, p *patch) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old := m.services[key]
@@ -142,7 +148,15 @@ func (m *model) set(key serviceKey, r *serviceRecords) bool {
 		r.shareID(old.serviceID)
 	}
 	if m.ownCluster {
-		m.reindex(old, r)
+		if p != nil && p.base == old && old != nil && r != nil && old.serviceID == r.serviceID {
+			for _, label := range p.labels {
+				i, inOld := old.endpoint(label)
+				j, inCur := r.endpoint(label)
+				m.reindexEndpoint(old, i, inOld, r, j, inCur)
+			}
+		} else {
+			m.reindex(old, r)
+		}
 	}
 	switch r {
 	case nil:
@@ -166,8 +180,7 @@ func (m *model) set(key serviceKey, r *serviceRecords) bool {
 
 // reindex brings the PTR index from old's addresses to cur's; either may be
 // nil. Both list their endpoints by label, so one pass finds the endpoints
-// that changed, and only their addresses are touched: a change in a huge
-// Service costs what it changes.
+// that changed, and only their addresses are touched.
 func (m *model) reindex(old, cur *serviceRecords) {
 	if old != nil && cur != nil && old.serviceID != cur.serviceID {
 		m.reindex(old, nil) // another Service of the same name
@@ -187,26 +200,33 @@ func (m *model) reindex(old, cur *serviceRecords) {
 		default:
 			return
 		}
-		switch {
-		case c < 0:
+		m.reindexEndpoint(old, i, c <= 0, cur, j, c >= 0)
+		if c <= 0 {
+			i++
+		}
+		if c >= 0 {
+			j++
+		}
+	}
+}
+
+// reindexEndpoint brings the PTR entries of one label from old's endpoint i
+// (if inOld) to cur's endpoint j (if inCur).
+func (m *model) reindexEndpoint(old *serviceRecords, i int, inOld bool, cur *serviceRecords, j int, inCur bool) {
+	switch {
+	case inOld && inCur && sameEndpoint(old, i, cur, j):
+		if cur.endpoints[j].named && unsafe.StringData(old.endpoints[i].label) != unsafe.StringData(cur.endpoints[j].label) { // #nosec G103 -- compares where two strings are held, reads nothing
+			// The same label, now held by the slice that replaced the
+			// old one's: the entries take the new copy, so that they do
+			// not keep the old slice.
+			m.relabel(cur, j)
+		}
+	default:
+		if inOld {
 			m.indexEndpoint(old, i, false)
-			i++
-		case c > 0:
+		}
+		if inCur {
 			m.indexEndpoint(cur, j, true)
-			j++
-		default:
-			switch {
-			case !sameEndpoint(old, i, cur, j):
-				m.indexEndpoint(old, i, false)
-				m.indexEndpoint(cur, j, true)
-			case cur.endpoints[j].named && unsafe.StringData(old.endpoints[i].label) != unsafe.StringData(cur.endpoints[j].label): // #nosec G103 -- compares where two strings are held, reads nothing
-				// The same label, now held by the slice that replaced
-				// the old one's: the entries take the new copy, so
-				// that they do not keep the old slice.
-				m.relabel(cur, j)
-			}
-			i++
-			j++
 		}
 	}
 }

@@ -12,16 +12,23 @@ import (
 // published costs what changed: the endpoints of the slices that differ are
 // rebuilt, and the rest are copied as they are.
 
+// patch says which records a patch was made from, and the labels of the
+// endpoints it rebuilt: the only ones whose PTR entries can differ.
+type patch struct {
+	base   *serviceRecords
+	labels []string
+}
+
 // recordsOf returns the records of svc from its slices from: those m
-// serves for it patched when they can be, else built afresh. patched
-// tells which.
-func (m *model) recordsOf(svc *service, from []*endpointSlice) (r *serviceRecords, patched bool) {
+// serves for it patched when they can be, else built afresh, with a nil
+// patch.
+func (m *model) recordsOf(svc *service, from []*endpointSlice) (*serviceRecords, *patch) {
 	if old := m.service(svc.key()); old != nil {
-		if r, patched = patchRecords(old, svc, from, m.owns(old.serviceID)); patched {
-			return r, true
+		if r, labels, ok := patchRecords(old, svc, from, m.owns(old.serviceID)); ok {
+			return r, &patch{base: old, labels: labels}
 		}
 	}
-	return buildRecords(svc, from), false
+	return buildRecords(svc, from), nil
 }
 
 // labelChange is what the slices that differ say of one endpoint label.
@@ -41,31 +48,32 @@ type labelChange struct {
 // reports false when it cannot tell that it does, for the caller to build
 // afresh: when old or the changed slices have an address in two slices,
 // topology zones or clusters, or slices of different ports, or when more
-// changed than a fresh build costs. owns tells whether old serves an
-// address; without it nothing is patched.
-func patchRecords(old *serviceRecords, svc *service, from []*endpointSlice, owns func(netip.Addr) bool) (*serviceRecords, bool) {
+// changed than a fresh build costs. It also returns the labels of the
+// endpoints it rebuilt, sorted. owns tells whether old serves an address;
+// without it nothing is patched.
+func patchRecords(old *serviceRecords, svc *service, from []*endpointSlice, owns func(netip.Addr) bool) (*serviceRecords, []string, bool) {
 	if old == nil || owns == nil || old.scopes != nil || old.irregular || len(old.portSets) != 1 ||
 		old.serviceKey != svc.key() || old.created != svc.created {
-		return nil, false
+		return nil, nil, false
 	}
 	// Every endpoint has the ports of the slices it is in; when they all
 	// have the same, so do the endpoints a patch makes.
 	set := old.portSets[0]
 	for _, s := range from {
 		if s.len() > 0 && !slices.Equal(s.ports, set) {
-			return nil, false
+			return nil, nil, false
 		}
 	}
 	removed, added := changedSlices(old.sources, from)
 	if len(removed) == 0 && len(added) == 0 {
-		return old, true
+		return old, nil, true
 	}
 	size := 0
 	for _, s := range slices.Concat(removed, added) {
 		size += s.len()
 	}
 	if size > len(old.endpoints) {
-		return nil, false
+		return nil, nil, false
 	}
 
 	changes := make(map[string]*labelChange)
@@ -92,12 +100,12 @@ func patchRecords(old *serviceRecords, svc *service, from []*endpointSlice, owns
 			continue
 		}
 		if s.cluster != "" || s.topologies != nil {
-			return nil, false
+			return nil, nil, false
 		}
 		for i := range s.len() {
 			a := s.addr(i)
 			if fresh[a] || (owns(a) && !gone[a]) {
-				return nil, false // an address in two slices
+				return nil, nil, false // an address in two slices
 			}
 			fresh[a] = true
 			label := entryLabel(s, i, a)
@@ -136,10 +144,10 @@ func patchRecords(old *serviceRecords, svc *service, from []*endpointSlice, owns
 			next++
 			kept, ok := without(old, at, c.removed)
 			if !ok {
-				return nil, false
+				return nil, nil, false
 			}
 			if len(kept) > 0 && len(c.added) > 0 && c.named != old.endpoints[at].named {
-				return nil, false
+				return nil, nil, false
 			}
 			if len(c.added) == 0 {
 				// The label may be held by a slice that is gone; a
@@ -148,10 +156,10 @@ func patchRecords(old *serviceRecords, svc *service, from []*endpointSlice, owns
 			}
 			addrs = kept
 		} else if len(c.removed) > 0 {
-			return nil, false // a removed address old did not serve
+			return nil, nil, false // a removed address old did not serve
 		}
 		if c.mixed {
-			return nil, false
+			return nil, nil, false
 		}
 		addrs = append(addrs, c.added...)
 		if len(addrs) == 0 {
@@ -170,9 +178,9 @@ func patchRecords(old *serviceRecords, svc *service, from []*endpointSlice, owns
 	}
 	r.copyEndpoints(old, next, len(old.endpoints))
 	if len(r.endpoints) == 0 {
-		return nil, true
+		return nil, labels, true
 	}
-	return r, true
+	return r, labels, true
 }
 
 // changedSlices returns the slices of old that from no longer holds, and

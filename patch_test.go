@@ -124,15 +124,13 @@ func TestPatchMatchesBuild(t *testing.T) {
 			from = append(from, st.reduced)
 		}
 		want := buildRecords(svc, from)
-		got := want
-		if old := m.service(svc.key()); old != nil {
-			var ok bool
-			if got, ok = patchRecords(old, svc, from, m.owns(old.serviceID)); ok {
-				patched++
-			} else {
-				got = want
-				built++
-			}
+		old := m.service(svc.key())
+		got, p := m.recordsOf(svc, from)
+		switch {
+		case p != nil:
+			patched++
+		case old != nil:
+			built++
 		}
 		if (got == nil) != (want == nil) {
 			t.Fatalf("step %d: patched %v, built %v", step, got, want)
@@ -148,7 +146,23 @@ func TestPatchMatchesBuild(t *testing.T) {
 				}
 			}
 		}
-		m.set(svc.key(), got)
+		m.publish(svc.key(), got, p)
+
+		// The PTR index, kept by the patches' labels, holds what one
+		// built afresh holds, for every address served before or now.
+		fresh := newModel(true)
+		fresh.set(svc.key(), want)
+		var pool []string
+		for _, r := range []*serviceRecords{old, want} {
+			if r != nil {
+				for _, v := range view(r) {
+					pool = append(pool, v.addrs...)
+				}
+			}
+		}
+		if got, want := ptrContent(m, pool), ptrContent(fresh, pool); got != want || m.addresses != fresh.addresses {
+			t.Fatalf("step %d: PTR index\n%s\n%d addresses, built afresh\n%s\n%d addresses", step, got, m.addresses, want, fresh.addresses)
+		}
 	}
 	if patched < 2*built {
 		t.Errorf("%d changes patched, %d built: too few patched for the test to mean anything", patched, built)

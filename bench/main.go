@@ -5,6 +5,7 @@
 //	bench startup  -coredns BIN -conf FILE -dns ADDR -metrics ADDR -name NAME -want IP
 //	bench latency  -kubeconfig K -dns ADDR -updates N
 //	bench churn    -kubeconfig K -dns ADDR -rate R -duration D
+//	bench rollbig  -kubeconfig K -endpoints N -rate R -updates U name=ADDR ...
 //	bench envelope -results TSV ...  the envelope section, from bench/envelope.sh
 //	bench report   -results TSV -gobench FILE ...   BENCHMARKS.md on standard output
 package main
@@ -16,7 +17,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench load|startup|latency|churn|restart|envelope|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench load|startup|latency|churn|rollbig|restart|envelope|report [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -29,6 +30,8 @@ func main() {
 		err = latency(os.Args[2:])
 	case "churn":
 		err = churn(os.Args[2:])
+	case "rollbig":
+		err = rollbig(os.Args[2:])
 	case "envelope":
 		err = envelope(os.Args[2:])
 	case "restart":
