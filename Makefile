@@ -178,5 +178,8 @@ bench: coredns controlplane
 bench-envelope: coredns controlplane
 	./bench/envelope.sh
 
+bench-rollbig: coredns controlplane
+	./bench/rollbig.sh
+
 clean:
 	rm -rf bin .cache/controlplane .cache/demo

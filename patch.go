@@ -243,9 +243,15 @@ func (r *serviceRecords) copyEndpoints(old *serviceRecords, from, to int) {
 		end4, end6 = old.endpoints[to].v4, old.endpoints[to].v6
 	}
 	at4, at6 := uint32(len(r.v4)/4), uint32(len(r.v6)/16) // #nosec G115 -- bounded by the addresses
-	for _, ep := range old.endpoints[from:to] {
-		ep.v4, ep.v6 = ep.v4-start4+at4, ep.v6-start6+at6
-		r.endpoints = append(r.endpoints, ep)
+	n := len(r.endpoints)
+	r.endpoints = append(r.endpoints, old.endpoints[from:to]...)
+	if at4 != start4 || at6 != start6 {
+		// Offsets move by the same amount (modulo 2^32, which is how
+		// a move down works out too).
+		for i := range r.endpoints[n:] {
+			ep := &r.endpoints[n+i]
+			ep.v4, ep.v6 = ep.v4-start4+at4, ep.v6-start6+at6
+		}
 	}
 	r.v4 = append(r.v4, old.v4[4*start4:4*end4]...)
 	r.v6 = append(r.v6, old.v6[16*start6:16*end6]...)

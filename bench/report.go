@@ -19,6 +19,7 @@ func report(args []string) error {
 	gobench := fs.String("gobench", ".cache/bench/gobench.txt", "go test -bench output")
 	hardening := fs.String("hardening", ".cache/bench/hardening.txt", "the figures the reload and churn tests print")
 	envelopeMD := fs.String("envelope", ".cache/bench-envelope/envelope.md", "the envelope section (make bench-envelope), included when present")
+	rollbigMD := fs.String("rollbig", ".cache/bench-rollbig/rollbig.md", "the big Service section (make bench-rollbig), included when present")
 	headless := fs.Int("headless", 0, "headless Services loaded")
 	clusterIP := fs.Int("clusterip", 0, "ClusterIP Services loaded")
 	duration := fs.Int("duration", 0, "seconds per dnsperf run")
@@ -166,8 +167,10 @@ Reproduce with `+"`make bench`"+` (defaults: 10,000 headless + 10,000 ClusterIP 
 		fmt.Println()
 	}
 
-	if b, err := os.ReadFile(*envelopeMD); err == nil {
-		fmt.Print(string(b))
+	for _, md := range []string{*rollbigMD, *envelopeMD} {
+		if b, err := os.ReadFile(md); err == nil {
+			fmt.Print(string(b))
+		}
 	}
 	fmt.Println("## Against the targets")
 	fmt.Println()
