@@ -29,7 +29,7 @@ PLATFORMS ?= linux/amd64 linux/arm64
 TAGS      ?=
 LDFLAGS   := -s -w -X github.com/coredns/coredns/coremain.GitCommit=headless-$(VERSION)-$(REVISION)
 
-.PHONY: all test vet lint unit integration e2e e2e-scale cluster e2e-images coredns controlplane demo bench bench-restart bench-envelope fuzz image image-test clean
+.PHONY: all test vet lint unit integration e2e e2e-scale cluster e2e-images coredns controlplane demo bench bench-restart bench-envelope bench-rollbig bench-real-envelope fuzz image image-test clean
 
 all: coredns
 
@@ -180,6 +180,9 @@ bench-envelope: coredns controlplane
 
 bench-rollbig: coredns controlplane
 	./bench/rollbig.sh
+
+bench-real-envelope: coredns cluster
+	./bench/realenvelope.sh
 
 clean:
 	rm -rf bin .cache/controlplane .cache/demo

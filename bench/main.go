@@ -6,6 +6,7 @@
 //	bench latency  -kubeconfig K -dns ADDR -updates N
 //	bench churn    -kubeconfig K -dns ADDR -rate R -duration D
 //	bench rollbig  -kubeconfig K -endpoints N -rate R -updates U name=ADDR ...
+//	bench realenvelope -kubeconfig K -cpdir DIR -sizes N,... NAME=COREFILE=DNS=METRICS ...
 //	bench envelope -results TSV ...  the envelope section, from bench/envelope.sh
 //	bench report   -results TSV -gobench FILE ...   BENCHMARKS.md on standard output
 package main
@@ -17,7 +18,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench load|startup|latency|churn|rollbig|restart|envelope|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench load|startup|latency|churn|rollbig|realenvelope|restart|envelope|report [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -32,6 +33,8 @@ func main() {
 		err = churn(os.Args[2:])
 	case "rollbig":
 		err = rollbig(os.Args[2:])
+	case "realenvelope":
+		err = realEnvelope(os.Args[2:])
 	case "envelope":
 		err = envelope(os.Args[2:])
 	case "restart":

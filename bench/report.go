@@ -20,6 +20,7 @@ func report(args []string) error {
 	hardening := fs.String("hardening", ".cache/bench/hardening.txt", "the figures the reload and churn tests print")
 	envelopeMD := fs.String("envelope", ".cache/bench-envelope/envelope.md", "the envelope section (make bench-envelope), included when present")
 	rollbigMD := fs.String("rollbig", ".cache/bench-rollbig/rollbig.md", "the big Service section (make bench-rollbig), included when present")
+	realMD := fs.String("real-envelope", ".cache/bench-real-envelope/real-envelope.md", "the real controllers' envelope (make bench-real-envelope), included when present")
 	headless := fs.Int("headless", 0, "headless Services loaded")
 	clusterIP := fs.Int("clusterip", 0, "ClusterIP Services loaded")
 	duration := fs.Int("duration", 0, "seconds per dnsperf run")
@@ -167,7 +168,7 @@ Reproduce with `+"`make bench`"+` (defaults: 10,000 headless + 10,000 ClusterIP 
 		fmt.Println()
 	}
 
-	for _, md := range []string{*rollbigMD, *envelopeMD} {
+	for _, md := range []string{*rollbigMD, *envelopeMD, *realMD} {
 		if b, err := os.ReadFile(md); err == nil {
 			fmt.Print(string(b))
 		}

@@ -240,6 +240,9 @@ func startEtcd(dir string, s *state, timeout time.Duration) error {
 		"--initial-advertise-peer-urls="+peer,
 		"--initial-cluster=default="+peer,
 		"--unsafe-no-fsync",
+		// The envelopes store hundreds of thousands of objects, and
+		// simulated Pods rewrite their status: room past the 2 GiB default.
+		"--quota-backend-bytes=8589934592",
 		"--log-level=warn",
 	)
 	if err != nil {

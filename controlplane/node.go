@@ -228,25 +228,25 @@ func nodeArgs(dir string, s *state, component string) []string {
 	case "containerd":
 		return []string{"--config", filepath.Join(dir, "containerd.toml")}
 	case "controller-manager":
-		return []string{
-			"--kubeconfig=" + s.Kubeconfig,
-			"--service-account-private-key-file=" + filepath.Join(dir, "sa.key"),
-			"--root-ca-file=" + filepath.Join(dir, "certs", "apiserver.crt"),
+		return append(kwokQPS(s),
+			"--kubeconfig="+s.Kubeconfig,
+			"--service-account-private-key-file="+filepath.Join(dir, "sa.key"),
+			"--root-ca-file="+filepath.Join(dir, "certs", "apiserver.crt"),
 			"--leader-elect=false",
 			"--bind-address=127.0.0.1",
 			fmt.Sprintf("--secure-port=%d", s.ControllerManagerPort),
 			"--use-service-account-credentials=false",
 			"--concurrent-endpoint-syncs=5",
 			"--v=0",
-		}
+		)
 	case "scheduler":
-		return []string{
-			"--kubeconfig=" + s.Kubeconfig,
+		return append(kwokQPS(s),
+			"--kubeconfig="+s.Kubeconfig,
 			"--leader-elect=false",
 			"--bind-address=127.0.0.1",
 			fmt.Sprintf("--secure-port=%d", s.SchedulerPort),
 			"--v=0",
-		}
+		)
 	case "kubelet":
 		return []string{
 			"--config=" + filepath.Join(dir, "kubelet.yaml"),
@@ -283,4 +283,15 @@ func run(name string, args ...string) error {
 		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// kwokQPS lifts the client rate limits of the controllers and the
+// scheduler in a cluster with simulated nodes, as kwokctl does, so that they
+// make and place Pods as fast as the API server takes them rather than 20
+// or 50 requests a second.
+func kwokQPS(s *state) []string {
+	if s.KwokNodes == 0 {
+		return nil
+	}
+	return []string{"--kube-api-qps=5000", "--kube-api-burst=10000"}
 }
