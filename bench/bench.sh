@@ -14,7 +14,9 @@ go build -o "$b" ./bench
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; "$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true; }
-trap cleanup EXIT INT TERM
+# A signal ends the script, not only the step it was in: the cleanup runs once.
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 . bench/cluster.sh
 start_cluster "$dir"

@@ -225,13 +225,13 @@ func runBatched(fns []func() error) error {
 					mu.Unlock()
 				}
 				if n := done.Add(1); n%5000 == 0 {
-					fmt.Printf("   %d/%d objects (%.0f/s)\n", n, len(fns), float64(n)/time.Since(start).Seconds())
+					fmt.Fprintf(os.Stderr, "   %d/%d objects (%.0f/s)\n", n, len(fns), float64(n)/time.Since(start).Seconds())
 				}
 			}
 		})
 	}
 	wg.Wait()
-	fmt.Printf("   %d objects in %s\n", len(fns), time.Since(start).Round(time.Second))
+	fmt.Fprintf(os.Stderr, "   %d objects in %s\n", len(fns), time.Since(start).Round(time.Second))
 	return firstErr
 }
 

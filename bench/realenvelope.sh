@@ -17,7 +17,9 @@ dir=.cache/bench-real-envelope cp=.cache/bin/controlplane b=.cache/bin/bench
 mkdir -p "$dir"
 go build -o "$b" ./bench
 cleanup() { "$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true; }
-trap cleanup EXIT INT TERM
+# A signal ends the script, not only the step it was in: the cleanup runs once.
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 echo ">> a one-node cluster with $NODES simulated nodes"
 "$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -68,6 +69,7 @@ func restart(args []string) error {
 		}
 		s := &server{name: parts[0], addr: parts[2], cmd: exec.Command(cmp.Or(bins[parts[0]], *bin), "-conf", parts[1])}
 		s.cmd.Env = append(os.Environ(), env[parts[0]]...)
+		s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // not to outlive the bench
 		if err := s.cmd.Start(); err != nil {
 			return err
 		}

@@ -9,7 +9,8 @@ HEADLESS=${HEADLESS:-10000} CLUSTERIP=${CLUSTERIP:-10000} SETTLE=${SETTLE:-130s}
 dir=.cache/bench-restart cp=.cache/bin/controlplane b=.cache/bin/bench
 mkdir -p "$dir"
 go build -o "$b" ./bench
-trap '"$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true' EXIT INT TERM
+trap '"$cp" down -dir "$dir/cp" >/dev/null 2>&1 || true' EXIT
+trap 'exit 130' INT TERM
 
 . bench/cluster.sh
 start_cluster "$dir"
