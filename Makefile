@@ -151,7 +151,7 @@ e2e: coredns image cluster
 	$(GO) test -tags e2e -count=1 -timeout 30m -v ./test/e2e
 
 # The scale scenarios (test/e2e/scale_test.go) on the e2e cluster's
-# simulated nodes; not yet part of make test.
+# simulated nodes, dual-stack; not yet part of make test.
 e2e-scale: coredns image cluster
 	E2E_SCALE=1 $(GO) test -tags e2e -count=1 -timeout 60m -v -run 'TestScale' ./test/e2e
 

@@ -4,26 +4,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
-	"github.com/miekg/dns"
-	appsv1 "k8s.io/api/apps/v1"
 	v1 "k8s.io/api/core/v1"
-	discovery "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 )
 
 // realEnvelope grows a workload that the real controllers make on
@@ -36,8 +27,8 @@ import (
 // answers for a sample of Services against their EndpointSlices. At the
 // largest size it restarts the API server, restarts each server alone
 // (start-up to the first complete answer) and rolls -roll StatefulSets at
-// once, reading each server's programming-latency histogram across the
-// roll. The section for BENCHMARKS.md goes to standard output; progress
+// once, reading each server's programming-latency histogram over the
+// first -rollfor of the rollout. The section for BENCHMARKS.md goes to standard output; progress
 // to standard error.
 func realEnvelope(args []string) error {
 	fs := flag.NewFlagSet("realenvelope", flag.ExitOnError)
@@ -51,6 +42,7 @@ func realEnvelope(args []string) error {
 	sample := fs.Int("sample", 100, "Services whose answers are checked at each size")
 	roll := fs.Int("roll", 300, "StatefulSets rolled at once at the largest size")
 	settle := fs.Duration("settle", 30*time.Second, "wait at each size before reading memory")
+	rollFor := fs.Duration("rollfor", 3*time.Minute, "how long the rollout is measured")
 	env := map[string][]string{}
 	fs.Func("env", "NAME=KEY=VALUE: a variable of server NAME's environment (repeatable)", func(v string) error {
 		server, kv, ok := strings.Cut(v, "=")
@@ -199,8 +191,11 @@ func realEnvelope(args []string) error {
 	if stopped != "" {
 		fmt.Fprintf(out, "Stopped: %s.\n\n", stopped)
 	}
+	// Each section is written once measured, so that a run stopped later
+	// keeps what it measured.
+	fmt.Print(out.String())
+	out.Reset()
 	if reached == 0 {
-		fmt.Print(out.String())
 		return fmt.Errorf("no size reached: %s", stopped)
 	}
 	last := setName(reached - 1)
@@ -249,6 +244,8 @@ func realEnvelope(args []string) error {
 		fmt.Fprintf(out, "| %s | %.1f | %.1f | %.1f | %d | %s | %.1f |\n", s.name, steady[s.name], max(peak[s.name], steady[s.name]), after[s.name], wrong, startup, s.current())
 	}
 	fmt.Fprintln(out)
+	fmt.Print(out.String())
+	out.Reset()
 
 	// A rollout of -roll StatefulSets at once.
 	progress("rolling %d StatefulSets", *roll)
@@ -269,14 +266,11 @@ func realEnvelope(args []string) error {
 	if err := runBatched(fns); err != nil {
 		return err
 	}
-	if err := waitRolled(ctx, client, min(*roll, reached), 60*time.Minute); err != nil {
-		fmt.Fprintf(out, "The rollout did not finish: %v.\n\n", err)
-	}
-	rolled := time.Since(rollStart)
-	pods := min(*roll, reached) * *replicas
-	fmt.Fprintf(out, "A rollout of %d StatefulSets at once (%d Pods replaced in %s, %.0f Pods/s): the servers'\n", min(*roll, reached), pods, rolled.Round(time.Second), float64(pods)/rolled.Seconds())
-	fmt.Fprintf(out, "own programming-latency histograms (from the endpointslice controller's trigger time to the change\n")
-	fmt.Fprintf(out, "served), read before and after; p50 and p99 are the upper bounds of the buckets they fall in.\n\n")
+	time.Sleep(*rollFor)
+	fmt.Fprintf(out, "A rollout of %d StatefulSets at once (%d Pods to replace), measured over its first %s: the\n", min(*roll, reached), min(*roll, reached)**replicas, *rollFor)
+	fmt.Fprintf(out, "servers' own programming-latency histograms (from the endpointslice controller's trigger time to\n")
+	fmt.Fprintf(out, "the change served), read before and after; p50 and p99 are the upper bounds of the buckets they\n")
+	fmt.Fprintf(out, "fall in (the trigger times are whole seconds).\n\n")
 	fmt.Fprintf(out, "| server | changes observed | p50 ms | p99 ms | peak RSS MiB during the roll | wrong after |\n|---|---:|---:|---:|---:|---:|\n")
 	time.Sleep(*settle)
 	for _, s := range servers {
@@ -293,327 +287,3 @@ func progress(format string, args ...any) {
 }
 
 func setName(i int) string { return fmt.Sprintf("ss-%d", i) }
-
-// setObjects are StatefulSet i's headless Service, its ClusterIP Service
-// and the StatefulSet, whose Pods only the simulated nodes take.
-func setObjects(ctx context.Context, client kubernetes.Interface, i, replicas int) []func() error {
-	name := setName(i)
-	labels := map[string]string{"app": name}
-	ports := []v1.ServicePort{{Name: "http", Port: 80}}
-	headless := &v1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
-		Spec: v1.ServiceSpec{ClusterIP: v1.ClusterIPNone, Selector: labels, Ports: ports}}
-	clusterIP := &v1.Service{ObjectMeta: metav1.ObjectMeta{Name: "cip-" + name, Namespace: namespace},
-		Spec: v1.ServiceSpec{Selector: labels, Ports: ports}}
-	n := int32(replicas) // #nosec G115 -- a flag's small number
-	set := &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
-		Spec: appsv1.StatefulSetSpec{
-			Replicas:            &n,
-			ServiceName:         name,
-			PodManagementPolicy: appsv1.ParallelPodManagement,
-			Selector:            &metav1.LabelSelector{MatchLabels: labels},
-			Template: v1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: v1.PodSpec{
-					NodeSelector: map[string]string{"type": "kwok"},
-					Tolerations:  []v1.Toleration{{Key: "kwok.x-k8s.io/node", Operator: v1.TolerationOpExists, Effect: v1.TaintEffectNoSchedule}},
-					Containers: []v1.Container{{Name: "app", Image: "registry.k8s.io/pause:3.10",
-						Ports: []v1.ContainerPort{{Name: "http", ContainerPort: 80}}}},
-				},
-			},
-		},
-	}
-	return []func() error{
-		func() error {
-			_, err := client.CoreV1().Services(namespace).Create(ctx, headless, metav1.CreateOptions{})
-			return err
-		},
-		func() error {
-			_, err := client.CoreV1().Services(namespace).Create(ctx, clusterIP, metav1.CreateOptions{})
-			return err
-		},
-		func() error {
-			_, err := client.AppsV1().StatefulSets(namespace).Create(ctx, set, metav1.CreateOptions{})
-			return err
-		},
-	}
-}
-
-// waitPodsReady waits until the StatefulSets report want ready replicas.
-func waitPodsReady(ctx context.Context, client kubernetes.Interface, want int, timeout time.Duration) error {
-	start, lastReport := time.Now(), time.Now()
-	for {
-		sets, err := client.AppsV1().StatefulSets(namespace).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
-		ready := 0
-		if err == nil {
-			for _, s := range sets.Items {
-				ready += int(s.Status.ReadyReplicas)
-			}
-			if ready >= want {
-				return nil
-			}
-		}
-		if time.Since(lastReport) > 30*time.Second {
-			progress("%d of %d Pods Ready after %s (%.0f/s)", ready, want, time.Since(start).Round(time.Second), float64(ready)/time.Since(start).Seconds())
-			lastReport = time.Now()
-		}
-		if time.Since(start) > timeout {
-			return fmt.Errorf("%d of %d Pods Ready after %s", ready, want, timeout)
-		}
-		time.Sleep(5 * time.Second)
-	}
-}
-
-// waitRolled waits until the first n StatefulSets have every Pod at their
-// newest revision and Ready.
-func waitRolled(ctx context.Context, client kubernetes.Interface, n int, timeout time.Duration) error {
-	start := time.Now()
-	for {
-		sets, err := client.AppsV1().StatefulSets(namespace).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
-		done := 0
-		if err == nil {
-			for _, s := range sets.Items {
-				if i, _ := strconv.Atoi(strings.TrimPrefix(s.Name, "ss-")); i < n && s.Status.ObservedGeneration >= s.Generation &&
-					s.Status.UpdateRevision == s.Status.CurrentRevision && s.Status.UpdatedReplicas == *s.Spec.Replicas && s.Status.ReadyReplicas == *s.Spec.Replicas {
-					done++
-				}
-			}
-			if done >= n {
-				return nil
-			}
-		}
-		if time.Since(start) > timeout {
-			return fmt.Errorf("%d of %d StatefulSets rolled after %s", done, n, timeout)
-		}
-		time.Sleep(2 * time.Second)
-	}
-}
-
-// wrongAnswers asks s for each Service of sets, and for its first Pod's
-// name, and counts the answers whose addresses differ from the Service's
-// EndpointSlices' ready ones. It shows the first.
-func wrongAnswers(ctx context.Context, client kubernetes.Interface, s *envServer, sets []int) int {
-	wrong := 0
-	for _, i := range sets {
-		name := setName(i)
-		list, err := client.DiscoveryV1().EndpointSlices(namespace).List(ctx, metav1.ListOptions{LabelSelector: discovery.LabelServiceName + "=" + name})
-		if err != nil {
-			wrong++
-			continue
-		}
-		var want, pod []string
-		for _, sl := range list.Items {
-			if sl.AddressType != discovery.AddressTypeIPv4 {
-				continue
-			}
-			for _, e := range sl.Endpoints {
-				if e.Conditions.Ready != nil && *e.Conditions.Ready && len(e.Addresses) > 0 {
-					want = append(want, e.Addresses[0])
-					if e.Hostname != nil && *e.Hostname == name+"-0" {
-						pod = append(pod, e.Addresses[0])
-					}
-				}
-			}
-		}
-		slices.Sort(want)
-		for qname, want := range map[string][]string{
-			fmt.Sprintf("%s.%s.svc.cluster.local", name, namespace):            want,
-			fmt.Sprintf("%s-0.%s.%s.svc.cluster.local", name, name, namespace): pod,
-		} {
-			if got := s.addresses(qname); !slices.Equal(got, want) {
-				if wrong == 0 {
-					progress("%s: %s answers %v, the slices hold %v", s.name, qname, got, want)
-				}
-				wrong++
-			}
-		}
-	}
-	return wrong
-}
-
-// envServer is one CoreDNS of the envelope, and its RSS as sampled.
-type envServer struct {
-	name, conf, addr, metrics, bin string
-	env                            []string
-	cmd                            *exec.Cmd
-	mu                             sync.Mutex
-	peak, windowPeak, last         int64
-}
-
-func (s *envServer) start() error {
-	s.cmd = exec.Command(s.bin, "-conf", s.conf)
-	s.cmd.Env = append(os.Environ(), s.env...)
-	// A server outliving the bench would share its port (CoreDNS listens
-	// with SO_REUSEPORT) and answer the next run's questions from its own
-	// cluster.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	s.mu.Lock()
-	s.windowPeak = 0
-	s.mu.Unlock()
-	return s.cmd.Start()
-}
-
-func (s *envServer) stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
-	}
-}
-
-func (s *envServer) sample() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	rss, err := rssBytes(s.cmd.Process.Pid, "VmRSS:")
-	if err != nil {
-		return
-	}
-	s.mu.Lock()
-	s.peak, s.windowPeak, s.last = max(s.peak, rss), max(s.windowPeak, rss), rss
-	s.mu.Unlock()
-}
-
-func (s *envServer) resetWindow() {
-	s.mu.Lock()
-	s.windowPeak = 0
-	s.mu.Unlock()
-}
-
-// window returns the highest RSS since resetWindow, in MiB.
-func (s *envServer) window() float64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return mib(s.windowPeak)
-}
-
-func (s *envServer) peakMiB() float64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return mib(s.peak)
-}
-
-func (s *envServer) current() float64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return mib(s.last)
-}
-
-// cpuSeconds returns the user and system CPU time the server has used.
-func (s *envServer) cpuSeconds() float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	// The fields after the command's name, which is in parentheses.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	return (utime + stime) / 100 // clock ticks
-}
-
-// addresses returns the sorted A records s answers for name, nil on error.
-func (s *envServer) addresses(name string) []string {
-	c := &dns.Client{Net: "tcp", Timeout: 5 * time.Second}
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
-	r, _, err := c.Exchange(m, s.addr)
-	if err != nil {
-		return []string{"error: " + err.Error()}
-	}
-	var out []string
-	for _, rr := range r.Answer {
-		if a, ok := rr.(*dns.A); ok {
-			out = append(out, a.A.String())
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// waitAnswers waits until s answers StatefulSet set's Service with n
-// addresses.
-func (s *envServer) waitAnswers(set string, n int, timeout time.Duration) error {
-	name := fmt.Sprintf("%s.%s.svc.cluster.local", set, namespace)
-	start := time.Now()
-	for len(s.addresses(name)) != n {
-		if time.Since(start) > timeout {
-			return fmt.Errorf("%s does not answer %s with %d addresses after %s", s.name, name, n, timeout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return nil
-}
-
-// programmingBuckets reads the server's programming-latency histogram of
-// headless Services with a selector (headless's, else kubernetes's):
-// cumulative counts by upper bound in seconds.
-func (s *envServer) programmingBuckets() map[float64]float64 {
-	out := map[float64]float64{}
-	for _, plugin := range []string{"headless", "kubernetes"} {
-		prefix := "coredns_" + plugin + "_dns_programming_duration_seconds_bucket{"
-		body, err := scrape(s.metrics)
-		if err != nil {
-			return out
-		}
-		for line := range strings.SplitSeq(body, "\n") {
-			rest, ok := strings.CutPrefix(line, prefix)
-			if !ok || !strings.Contains(rest, `service_kind="headless_with_selector"`) {
-				continue
-			}
-			le := rest[strings.Index(rest, `le="`)+4:]
-			le = le[:strings.IndexByte(le, '"')]
-			bound, err := strconv.ParseFloat(le, 64)
-			if le == "+Inf" {
-				bound, err = 1e9, nil
-			}
-			v, err2 := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-			if err == nil && err2 == nil {
-				out[bound] = v
-			}
-		}
-		if len(out) > 0 {
-			return out
-		}
-	}
-	return out
-}
-
-// quantiles returns the changes a histogram counted between two reads, and
-// the upper bounds of the buckets its p50 and p99 fall in, in ms.
-func quantiles(before, after map[float64]float64) (float64, string, string) {
-	bounds := make([]float64, 0, len(after))
-	for b := range after {
-		bounds = append(bounds, b)
-	}
-	slices.Sort(bounds)
-	if len(bounds) == 0 {
-		return 0, "-", "-"
-	}
-	total := after[bounds[len(bounds)-1]] - before[bounds[len(bounds)-1]]
-	at := func(q float64) string {
-		for _, b := range bounds {
-			if after[b]-before[b] >= q*total {
-				if b >= 1e9 {
-					return "> " + strconv.FormatFloat(bounds[len(bounds)-2]*1000, 'f', -1, 64)
-				}
-				return "<= " + strconv.FormatFloat(b*1000, 'f', -1, 64)
-			}
-		}
-		return "-"
-	}
-	if total == 0 {
-		return 0, "-", "-"
-	}
-	return total, at(0.5), at(0.99)
-}
-
-// scrape returns the metrics page of the server whose metrics are at addr.
-func scrape(addr string) (string, error) {
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return string(b), err
-}

@@ -8,10 +8,10 @@
 # StatefulSets at once. Needs root. Writes
 # .cache/bench-real-envelope/real-envelope.md, which `make bench` puts in
 # BENCHMARKS.md.
-#   NODES=5000 SIZES=1000,2500,5000,10000 REPLICAS=15 ROLL=300 SETTLE=30s
+#   NODES=5000 SIZES=1000,2500,5000,10000 REPLICAS=15 ROLL=300 ROLLFOR=3m SETTLE=30s
 set -euo pipefail
 cd "$(dirname "$0")/.."
-NODES=${NODES:-5000} SIZES=${SIZES:-1000,2500,5000,10000} REPLICAS=${REPLICAS:-15} ROLL=${ROLL:-300} SETTLE=${SETTLE:-30s}
+NODES=${NODES:-5000} SIZES=${SIZES:-1000,2500,5000,10000} REPLICAS=${REPLICAS:-15} ROLL=${ROLL:-300} ROLLFOR=${ROLLFOR:-3m} SETTLE=${SETTLE:-30s}
 dir=.cache/bench-real-envelope cp=.cache/bin/controlplane b=.cache/bin/bench
 [ "$(id -u)" = 0 ] || { echo "make bench-real-envelope needs root: it runs a one-node cluster" >&2; exit 1; }
 mkdir -p "$dir"
@@ -32,7 +32,7 @@ memlimit=$(awk '/name: GOMEMLIMIT/ {getline; print $2}' deploy/base/deployment.y
 [ -n "$memlimit" ] || { echo "no GOMEMLIMIT in deploy/base/deployment.yaml" >&2; exit 1; }
 
 echo ">> growing through $SIZES StatefulSets of $REPLICAS, the servers side by side"
-"$b" realenvelope -kubeconfig "$kc" -cpdir "$dir/cp" -nodes "$NODES" -sizes "$SIZES" -replicas "$REPLICAS" -roll "$ROLL" -settle "$SETTLE" \
+"$b" realenvelope -kubeconfig "$kc" -cpdir "$dir/cp" -nodes "$NODES" -sizes "$SIZES" -replicas "$REPLICAS" -roll "$ROLL" -rollfor "$ROLLFOR" -settle "$SETTLE" \
   -env deployed="GOMEMLIMIT=$memlimit" -env stock=GOMEMLIMIT=off -env headless=GOMEMLIMIT=off \
   deployed="$dir/deployed.Corefile"=127.0.0.1:1165=127.0.0.1:9165 \
   stock="$dir/stock.Corefile"=127.0.0.1:1162=127.0.0.1:9162 \

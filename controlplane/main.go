@@ -155,7 +155,7 @@ func up(dir, bin string, timeout time.Duration, node bool, kwokNodes int) error 
 		if err := writeNodeFiles(dir, s); err != nil {
 			return err
 		}
-		if err := setUpNetwork(); err != nil {
+		if err := setUpNetwork(s); err != nil {
 			return err
 		}
 	}

@@ -20,12 +20,15 @@ const (
 	podSubnet   = "10.244.0.0/24"
 	clusterCIDR = "10.244.0.0/16"
 	serviceCIDR = "10.96.0.0/16"
-	// serviceCIDR6 is the IPv6 Service range of a one-node cluster with
-	// simulated nodes, which is dual-stack for Services: the endpointslice
-	// controller writes IPv6 slices for dual-stack Services, from the IPv6
-	// addresses of Pods on the simulated nodes. The real node's Pods are
-	// IPv4 only.
+	// A one-node cluster with simulated nodes is dual-stack: Services
+	// get IPv6 addresses too, and the real node's Pods get an IPv6 address
+	// from its bridge beside their IPv4 one, as the simulated nodes' Pods
+	// do from kwok; the endpointslice controller writes IPv6 slices for
+	// dual-stack Services from them.
 	serviceCIDR6 = "fd00:96::/112"
+	nodeIP6      = "fd00:244::1"
+	podSubnet6   = "fd00:244::/64"
+	clusterCIDR6 = "fd00:244::/56"
 	clusterDNS   = "10.96.0.10"
 	nodeName     = "e2e-node"
 	// runDir holds sockets and containerd's state: a short path, as
@@ -46,16 +49,47 @@ var nodeComponents = []string{"containerd", "controller-manager", "scheduler", "
 // serviceCIDRs is the API server's Service range: dual-stack in a one-node
 // cluster with simulated nodes.
 func serviceCIDRs(s *state) string {
-	if s.Node && s.KwokNodes > 0 {
+	if s.dualStack() {
 		return serviceCIDR + "," + serviceCIDR6
 	}
 	return serviceCIDR
+}
+
+// dualStack tells whether the one-node cluster is dual-stack.
+func (s *state) dualStack() bool { return s.Node && s.KwokNodes > 0 }
+
+// cniRanges are the host-local IPAM ranges and routes of the node's Pods.
+func cniRanges(s *state) (ranges, routes string) {
+	ranges = fmt.Sprintf(`[{"subnet": %q, "gateway": %q}]`, podSubnet, nodeIP)
+	routes = `{"dst": "0.0.0.0/0"}`
+	if s.dualStack() {
+		ranges += fmt.Sprintf(`, [{"subnet": %q, "gateway": %q}]`, podSubnet6, nodeIP6)
+		routes += `, {"dst": "::/0"}`
+	}
+	return ranges, routes
+}
+
+// nodeIPs are the node's addresses, and clusterCIDRs its Pods' ranges, as
+// the kubelet and kube-proxy take them.
+func nodeIPs(s *state) string {
+	if s.dualStack() {
+		return nodeIP + "," + nodeIP6
+	}
+	return nodeIP
+}
+
+func clusterCIDRs(s *state) string {
+	if s.dualStack() {
+		return clusterCIDR + "," + clusterCIDR6
+	}
+	return clusterCIDR
 }
 
 func containerdSocket() string { return filepath.Join(runDir, "containerd.sock") }
 
 // writeNodeFiles writes the node's configuration files into dir.
 func writeNodeFiles(dir string, s *state) error {
+	ranges, routes := cniRanges(s)
 	files := map[string]string{
 		"containerd.toml": fmt.Sprintf(`version = 2
 root = %q
@@ -88,13 +122,13 @@ state = %q
     "hairpinMode": true,
     "ipam": {
       "type": "host-local",
-      "ranges": [[{"subnet": %q, "gateway": %q}]],
-      "routes": [{"dst": "0.0.0.0/0"}],
+      "ranges": [%s],
+      "routes": [%s],
       "dataDir": %q
     }
   }]
 }
-`, bridgeName, podSubnet, nodeIP, filepath.Join(dir, "cni-ipam")),
+`, bridgeName, ranges, routes, filepath.Join(dir, "cni-ipam")),
 
 		// Upstream for Pods with dnsPolicy Default (CoreDNS's forward):
 		// the node's bridge address, where nothing answers, so that no
@@ -147,7 +181,7 @@ conntrack:
   min: 0
   tcpEstablishedTimeout: 0s
   tcpCloseWaitTimeout: 0s
-`, s.Kubeconfig, clusterCIDR, nodeName),
+`, s.Kubeconfig, clusterCIDRs(s), nodeName),
 	}
 	for name, content := range files {
 		path := filepath.Join(dir, name)
@@ -161,23 +195,30 @@ conntrack:
 	return nil
 }
 
-// setUpNetwork makes the bridge with the node's address and turns on
+// setUpNetwork makes the bridge with the node's addresses and turns on
 // forwarding, and bridged traffic through iptables for kube-proxy.
-func setUpNetwork() error {
+func setUpNetwork(s *state) error {
 	if err := run("ip", "link", "add", bridgeName, "type", "bridge"); err != nil && !strings.Contains(err.Error(), "File exists") {
 		return err
 	}
 	if err := run("ip", "addr", "replace", nodeIP+"/24", "dev", bridgeName); err != nil {
 		return err
 	}
-	if err := run("ip", "link", "set", bridgeName, "up"); err != nil {
-		return err
-	}
-	for path, value := range map[string]string{
+	sysctls := map[string]string{
 		"/proc/sys/net/ipv4/ip_forward":                 "1",
 		"/proc/sys/net/bridge/bridge-nf-call-iptables":  "1",
 		"/proc/sys/net/bridge/bridge-nf-call-ip6tables": "1",
-	} {
+	}
+	if s.dualStack() {
+		if err := run("ip", "-6", "addr", "replace", nodeIP6+"/64", "dev", bridgeName, "nodad"); err != nil {
+			return err
+		}
+		sysctls["/proc/sys/net/ipv6/conf/all/forwarding"] = "1"
+	}
+	if err := run("ip", "link", "set", bridgeName, "up"); err != nil {
+		return err
+	}
+	for path, value := range sysctls {
 		if err := os.WriteFile(path, []byte(value), 0o644); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("setting %s: %w", path, err)
 		}
@@ -228,7 +269,7 @@ func nodeArgs(dir string, s *state, component string) []string {
 	case "containerd":
 		return []string{"--config", filepath.Join(dir, "containerd.toml")}
 	case "controller-manager":
-		return append(kwokQPS(s),
+		return append(append(kwokQPS(s), kwokLeaseGrace(s)...),
 			"--kubeconfig="+s.Kubeconfig,
 			"--service-account-private-key-file="+filepath.Join(dir, "sa.key"),
 			"--root-ca-file="+filepath.Join(dir, "certs", "apiserver.crt"),
@@ -252,7 +293,7 @@ func nodeArgs(dir string, s *state, component string) []string {
 			"--config=" + filepath.Join(dir, "kubelet.yaml"),
 			"--kubeconfig=" + s.Kubeconfig,
 			"--hostname-override=" + nodeName,
-			"--node-ip=" + nodeIP,
+			"--node-ip=" + nodeIPs(s),
 			"--cert-dir=" + filepath.Join(dir, "kubelet-pki"),
 			"--v=0",
 		}
@@ -294,4 +335,14 @@ func kwokQPS(s *state) []string {
 		return nil
 	}
 	return []string{"--kube-api-qps=5000", "--kube-api-burst=10000"}
+}
+
+// kwokLeaseGrace gives the node lifecycle controller of a cluster with
+// simulated nodes as long as their leases last before it calls a node
+// unreachable (kwokLeaseSeconds).
+func kwokLeaseGrace(s *state) []string {
+	if s.KwokNodes == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("--node-monitor-grace-period=%ds", kwokLeaseSeconds(s.KwokNodes)+10)}
 }

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -14,29 +15,44 @@ import (
 	"github.com/miekg/dns"
 )
 
-// question is one query of a pass.
+// question is one query of a pass; addr is the address a PTR question
+// asks about.
 type question struct {
 	server, name string
 	qtype        uint16
 	tcp          bool
+	addr         netip.Addr
 }
+
+// ptrPerPass is how many names' addresses a pass asks the reverse names
+// of, on each server: a different few each pass.
+const ptrPerPass = 20
 
 // pass asks every question once, 32 at a time.
 func (c *checker) pass(ctx context.Context) {
 	c.mu.Lock()
 	servers := c.allServers()
 	names := make([]string, 0, len(c.names))
-	for n := range c.names {
+	var ptrSample []netip.Addr // the addresses of a few names, both families
+	for n, p := range c.names {
 		names = append(names, n)
+		if len(ptrSample) < 2*ptrPerPass { // map order picks them
+			ptrSample = append(ptrSample, p.addrs...)
+		}
 	}
 	c.mu.Unlock()
 	svc := fmt.Sprintf("%s.%s.svc.cluster.local.", c.svc, c.ns)
 	qs := make([]question, 0, (2*len(names)+3)*len(servers))
 	for _, s := range servers {
 		for _, n := range names {
-			qs = append(qs, question{s, n + "." + svc, dns.TypeA, false}, question{s, n + "." + svc, dns.TypeAAAA, false})
+			qs = append(qs, question{s, n + "." + svc, dns.TypeA, false, netip.Addr{}}, question{s, n + "." + svc, dns.TypeAAAA, false, netip.Addr{}})
 		}
-		qs = append(qs, question{s, svc, dns.TypeA, true}, question{s, svc, dns.TypeAAAA, true}, question{s, "_http._tcp." + svc, dns.TypeSRV, true})
+		qs = append(qs, question{s, svc, dns.TypeA, true, netip.Addr{}}, question{s, svc, dns.TypeAAAA, true, netip.Addr{}},
+			question{s, "_http._tcp." + svc, dns.TypeSRV, true, netip.Addr{}})
+		for _, a := range ptrSample {
+			reverse, _ := dns.ReverseAddr(a.String())
+			qs = append(qs, question{s, reverse, dns.TypePTR, false, a})
+		}
 	}
 	c.askAll(ctx, qs, 32)
 	if clientIP != "" {
@@ -75,7 +91,7 @@ func (c *checker) chase(ctx context.Context) {
 				}
 				for _, s := range servers {
 					if !c.seen[a][s] {
-						qs = append(qs, question{s, name + "." + svc, qtype, false})
+						qs = append(qs, question{s, name + "." + svc, qtype, false, netip.Addr{}})
 					}
 				}
 			}
@@ -119,7 +135,7 @@ func (c *checker) ask(q question) {
 		cl.Net = "tcp"
 	}
 	sent := time.Now()
-	r, _, err := cl.Exchange(m, q.server+":53")
+	r, _, err := cl.Exchange(m, net.JoinHostPort(q.server, "53"))
 	got := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -128,6 +144,10 @@ func (c *checker) ask(q question) {
 		if q.server == c.serviceIP || slices.Contains(c.replicas, q.server) {
 			c.fail("%s %s @%s: %v", q.name, dns.TypeToString[q.qtype], q.server, err)
 		}
+		return
+	}
+	if q.qtype == dns.TypePTR {
+		c.judgePTR(q, r, sent)
 		return
 	}
 	host, _, perName := strings.Cut(q.name, "."+c.svc+".")
@@ -261,5 +281,37 @@ func (c *checker) askPod(name, host string) {
 		case left.Add(grace).Before(sent):
 			c.fail("%s through the client Pod's resolver: %s, which left at %v", name, a, left.Format("15:04:05.000"))
 		}
+	}
+}
+
+// judgePTR judges the answer to a PTR question about q.addr: each target
+// must be a name that publishes the address, or did less than grace ago;
+// and an address published for longer than grace must have one. The
+// caller holds c.mu.
+func (c *checker) judgePTR(q question, r *dns.Msg, sent time.Time) {
+	suffix := fmt.Sprintf(".%s.%s.svc.cluster.local.", c.svc, c.ns)
+	about := fmt.Sprintf("PTR %s (%s) @%s at %s", q.name, q.addr, q.server, sent.Format("15:04:05.000"))
+	targets := 0
+	for _, rr := range r.Answer {
+		ptr, ok := rr.(*dns.PTR)
+		if !ok {
+			continue
+		}
+		host, ok := strings.CutSuffix(ptr.Ptr, suffix)
+		if !ok || strings.Contains(host, ".") {
+			continue // another Service's name for the address
+		}
+		targets++
+		current, left, known := c.addrState(host, q.addr)
+		switch {
+		case current:
+		case !known:
+			c.pending = append(c.pending, pendingCheck{host: host, addr: q.addr, sent: sent, about: about + ": " + ptr.Ptr})
+		case left.Add(grace).Before(sent):
+			c.fail("%s: %s, which left at %v", about, ptr.Ptr, left.Format("15:04:05.000"))
+		}
+	}
+	if since, ok := c.addrSince[q.addr]; ok && targets == 0 && since.Add(grace).Before(sent) {
+		c.fail("%s: %s with no name of %s, published since %v", about, dns.RcodeToString[r.Rcode], c.svc, since.Format("15:04:05.000"))
 	}
 }

@@ -23,6 +23,9 @@ import (
 // still show the state before it.
 const grace = time.Second
 
+// passEvery is the shortest time between the starts of two passes.
+const passEvery = 500 * time.Millisecond
+
 // checker follows one headless Service through the API, with a watch of
 // its own on the Service's EndpointSlices, and keeps asking every DNS
 // replica directly and the kube-dns Service for every published name (A
@@ -55,7 +58,7 @@ type checker struct {
 	latencies   []time.Duration
 	failures    []string
 	queries     int
-	replicas    []string // Ready DNS Pods' addresses
+	replicas    []string // Ready DNS Pods' addresses, IPv4 and IPv6
 	// serverSince is when each server was first asked: a replica that
 	// comes later is timed from then, not from the address's appearance.
 	serverSince map[string]time.Time
@@ -105,7 +108,12 @@ func (c *checker) run(ctx context.Context) {
 	wg.Go(func() { c.watchReplicas(ctx) })
 	wg.Go(func() { c.chase(ctx) })
 	for ctx.Err() == nil {
+		// A pass at most every passEvery: the checker asks as a busy
+		// cluster's clients do, without starving the two cores it shares
+		// with the cluster, which would make every server late.
+		start := time.Now()
 		c.pass(ctx)
+		time.Sleep(passEvery - time.Since(start))
 	}
 	wg.Wait()
 	factory.Shutdown()
@@ -186,7 +194,8 @@ func (c *checker) sliceChanged(obj any, deleted bool) {
 	}
 }
 
-// watchReplicas keeps the list of Ready, not terminating, DNS Pods.
+// watchReplicas keeps the addresses of Ready, not terminating, DNS Pods:
+// both of a dual-stack Pod's.
 func (c *checker) watchReplicas(ctx context.Context) {
 	for ctx.Err() == nil {
 		list, err := client.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{
@@ -194,8 +203,10 @@ func (c *checker) watchReplicas(ctx context.Context) {
 		if err == nil {
 			var ips []string
 			for _, p := range list.Items {
-				if p.DeletionTimestamp == nil && isReady(p) && p.Status.PodIP != "" {
-					ips = append(ips, p.Status.PodIP)
+				if p.DeletionTimestamp == nil && isReady(p) {
+					for _, ip := range p.Status.PodIPs {
+						ips = append(ips, ip.IP)
+					}
 				}
 			}
 			c.mu.Lock()

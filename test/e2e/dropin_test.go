@@ -389,6 +389,11 @@ func testMigration(t *testing.T) {
 		s.Lookups, took.Round(time.Second), s.Failures, s.Errors)
 	if s.Lookups < 100 || s.Failures > 0 {
 		t.Errorf("%d of %d lookups failed during the migration: %v", s.Failures, s.Lookups, s.Errors)
+		// What the DNS Pods said meanwhile, to tell which one failed.
+		for _, p := range dnsPods(t) {
+			t.Logf("%s (started %s):\n%s", p.Name, p.Status.StartTime, kubectl(t, "-n", "kube-system", "logs", "--timestamps", p.Name))
+		}
+		t.Logf("events:\n%s", kubectl(t, "-n", "kube-system", "get", "events", "--sort-by=.lastTimestamp"))
 	}
 	if !strings.Contains(backup, "kubernetes cluster.local") {
 		t.Errorf("the backup does not hold the old Corefile:\n%s", backup)

@@ -81,7 +81,8 @@ func run(m *testing.M) (int, error) {
 	cp := filepath.Join(binDir, "controlplane")
 	args := []string{"up", "-node", "-dir", cpDir, "-bin", binDir, "-timeout", "120s"}
 	if os.Getenv("E2E_SCALE") != "" {
-		// The scale scenarios' workloads run on simulated nodes.
+		// The scale scenarios' workloads run on simulated nodes; with
+		// them the cluster is dual-stack.
 		args = append(args, "-kwok", fmt.Sprint(scaleNodes))
 	}
 	progress("starting the one-node cluster (etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet, kube-proxy) %v", args[2:])

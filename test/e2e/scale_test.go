@@ -86,7 +86,7 @@ spec:
 // name, a stale address or a timeout (checker_test.go).
 func TestScale(t *testing.T) {
 	if os.Getenv("E2E_SCALE") == "" {
-		t.Skip("the scale scenarios run with make e2e-scale (E2E_SCALE=1)")
+		t.Skip("the scale scenarios run with make e2e-scale (E2E_SCALE=1); not yet in make test")
 	}
 	progress("scale: deploy/lean, and the workloads on %d simulated nodes", scaleNodes)
 	kubectl(t, "apply", "-k", filepath.Join(root, "deploy", "lean"))
