@@ -53,6 +53,15 @@ func newClient(kubeconfig string) (kubernetes.Interface, error) {
 	return kubernetes.NewForConfig(cfg)
 }
 
+// ensureNamespace creates the benchmarks' namespace unless it exists.
+func ensureNamespace(ctx context.Context, client kubernetes.Interface) error {
+	ns := &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
+	if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	return nil
+}
+
 func load(args []string) error {
 	fs := flag.NewFlagSet("load", flag.ExitOnError)
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the API server")
@@ -70,8 +79,7 @@ func load(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	ns := &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
-	if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := ensureNamespace(ctx, client); err != nil {
 		return err
 	}
 

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	v1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -43,15 +41,7 @@ func realEnvelope(args []string) error {
 	roll := fs.Int("roll", 300, "StatefulSets rolled at once at the largest size")
 	settle := fs.Duration("settle", 30*time.Second, "wait at each size before reading memory")
 	rollFor := fs.Duration("rollfor", 3*time.Minute, "how long the rollout is measured")
-	env := map[string][]string{}
-	fs.Func("env", "NAME=KEY=VALUE: a variable of server NAME's environment (repeatable)", func(v string) error {
-		server, kv, ok := strings.Cut(v, "=")
-		if !ok || !strings.Contains(kv, "=") {
-			return fmt.Errorf("want NAME=KEY=VALUE, got %q", v)
-		}
-		env[server] = append(env[server], kv)
-		return nil
-	})
+	env := envFlag(fs)
 	fs.Parse(args)
 	var sizes []int
 	for f := range strings.SplitSeq(*sizesFlag, ",") {
@@ -66,8 +56,7 @@ func realEnvelope(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	ns := &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
-	if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := ensureNamespace(ctx, client); err != nil {
 		return err
 	}
 

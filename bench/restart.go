@@ -29,15 +29,7 @@ func restart(args []string) error {
 	settle := fs.Duration("settle", 130*time.Second, "when to read steady memory, from the start")
 	down := fs.Duration("down", 10*time.Second, "how long the API server stays down")
 	after := fs.Duration("after", 60*time.Second, "how long to sample after the API server is back")
-	env := map[string][]string{}
-	fs.Func("env", "NAME=KEY=VALUE: a variable of server NAME's environment (repeatable)", func(v string) error {
-		server, kv, ok := strings.Cut(v, "=")
-		if !ok || !strings.Contains(kv, "=") {
-			return fmt.Errorf("want NAME=KEY=VALUE, got %q", v)
-		}
-		env[server] = append(env[server], kv)
-		return nil
-	})
+	env := envFlag(fs)
 	bins := map[string]string{}
 	fs.Func("bin", "NAME=PATH: server NAME's binary, if not -coredns (repeatable)", func(v string) error {
 		server, path, ok := strings.Cut(v, "=")
@@ -141,3 +133,18 @@ func restart(args []string) error {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// envFlag adds the repeatable flag -env NAME=KEY=VALUE, a variable of
+// server NAME's environment, and returns the variables by server.
+func envFlag(fs *flag.FlagSet) map[string][]string {
+	env := map[string][]string{}
+	fs.Func("env", "NAME=KEY=VALUE: a variable of server NAME's environment (repeatable)", func(v string) error {
+		server, kv, ok := strings.Cut(v, "=")
+		if !ok || !strings.Contains(kv, "=") {
+			return fmt.Errorf("want NAME=KEY=VALUE, got %q", v)
+		}
+		env[server] = append(env[server], kv)
+		return nil
+	})
+	return env
+}

@@ -12,9 +12,7 @@ import (
 
 	"github.com/headlessdns/headless/internal/objects"
 
-	v1 "k8s.io/api/core/v1"
 	discovery "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 )
@@ -48,8 +46,7 @@ func rollbig(args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	ns := &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
-	if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := ensureNamespace(ctx, client); err != nil {
 		return err
 	}
 	svcName := fmt.Sprintf("roll-%d", *endpoints)
