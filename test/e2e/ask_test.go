@@ -141,7 +141,15 @@ func (c *checker) ask(q question) {
 	defer c.mu.Unlock()
 	c.queries++
 	if err != nil {
-		if q.server == c.serviceIP || slices.Contains(c.replicas, q.server) {
+		// The reverse name of an address that has left is not the
+		// plugins' to answer: it goes upstream, which this cluster does
+		// not have, and times out.
+		published := true
+		if q.qtype == dns.TypePTR {
+			since, ok := c.addrSince[q.addr]
+			published = ok && since.Add(grace).Before(sent)
+		}
+		if published && (q.server == c.serviceIP || slices.Contains(c.replicas, q.server)) {
 			c.fail("%s %s @%s: %v", q.name, dns.TypeToString[q.qtype], q.server, err)
 		}
 		return

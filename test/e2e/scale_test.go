@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // scaleN is the size of the scale scenarios in make test.
@@ -92,6 +94,18 @@ func TestScale(t *testing.T) {
 	kubectl(t, "apply", "-k", filepath.Join(root, "deploy", "lean"))
 	kubectl(t, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s")
 	kubectlStdin(t, strings.ReplaceAll(scaleWorkloads, "VERSION", version), "apply", "-f", "-")
+
+	// The kube-dns Service answers once kube-proxy has its new endpoints.
+	eventually(t, time.Minute, func() error {
+		for _, network := range []string{"udp", "tcp"} {
+			m := new(dns.Msg)
+			m.SetQuestion("kubernetes.default.svc.cluster.local.", dns.TypeA)
+			if _, _, err := (&dns.Client{Net: network, Timeout: time.Second}).Exchange(m, "10.96.0.10:53"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 
 	web, mpi := newChecker("scale", "web"), newChecker("scale", "mpi")
 	ctx, cancel := context.WithCancel(context.Background())
