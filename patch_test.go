@@ -137,6 +137,7 @@ func TestPatchMatchesBuild(t *testing.T) {
 		}
 		if got != nil {
 			if !reflect.DeepEqual(view(got), view(want)) || !reflect.DeepEqual(got.portSets, want.portSets) ||
+				!slices.Equal(got.v4, want.v4) || !slices.Equal(got.v6, want.v6) ||
 				!slices.Equal(got.sources, want.sources) || got.irregular != want.irregular {
 				t.Fatalf("step %d: patched\n%v\n%v\nbuilt\n%v\n%v", step, view(got), got.portSets, view(want), want.portSets)
 			}
