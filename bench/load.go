@@ -53,13 +53,18 @@ func newClient(kubeconfig string) (kubernetes.Interface, error) {
 	return kubernetes.NewForConfig(cfg)
 }
 
-// ensureNamespace creates the benchmarks' namespace unless it exists.
-func ensureNamespace(ctx context.Context, client kubernetes.Interface) error {
+// namespacedClient returns a client of the API server of kubeconfig, where
+// the benchmarks' namespace exists.
+func namespacedClient(ctx context.Context, kubeconfig string) (kubernetes.Interface, error) {
+	client, err := newClient(kubeconfig)
+	if err != nil {
+		return nil, err
+	}
 	ns := &v1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
 	if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return err
+		return nil, err
 	}
-	return nil
+	return client, nil
 }
 
 func load(args []string) error {
@@ -74,12 +79,9 @@ func load(args []string) error {
 	if *endpoints > 16 {
 		return fmt.Errorf("at most 16 endpoints per Service")
 	}
-	client, err := newClient(*kubeconfig)
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
-	if err := ensureNamespace(ctx, client); err != nil {
+	client, err := namespacedClient(ctx, *kubeconfig)
+	if err != nil {
 		return err
 	}
 

@@ -51,12 +51,9 @@ func realEnvelope(args []string) error {
 		}
 		sizes = append(sizes, n)
 	}
-	client, err := newClient(*kubeconfig)
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
-	if err := ensureNamespace(ctx, client); err != nil {
+	client, err := namespacedClient(ctx, *kubeconfig)
+	if err != nil {
 		return err
 	}
 

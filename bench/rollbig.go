@@ -41,12 +41,9 @@ func rollbig(args []string) error {
 		servers[name] = addr
 		names = append(names, name)
 	}
-	client, err := newClient(*kubeconfig)
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
-	if err := ensureNamespace(ctx, client); err != nil {
+	client, err := namespacedClient(ctx, *kubeconfig)
+	if err != nil {
 		return err
 	}
 	svcName := fmt.Sprintf("roll-%d", *endpoints)
