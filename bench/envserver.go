@@ -134,12 +134,12 @@ func (s *envServer) waitAnswers(set string, n int, timeout time.Duration) error 
 // cumulative counts by upper bound in seconds.
 func (s *envServer) programmingBuckets() map[float64]float64 {
 	out := map[float64]float64{}
+	body, err := scrape(s.metrics)
+	if err != nil {
+		return out
+	}
 	for _, plugin := range []string{"headless", "kubernetes"} {
 		prefix := "coredns_" + plugin + "_dns_programming_duration_seconds_bucket{"
-		body, err := scrape(s.metrics)
-		if err != nil {
-			return out
-		}
 		for line := range strings.SplitSeq(body, "\n") {
 			rest, ok := strings.CutPrefix(line, prefix)
 			if !ok || !strings.Contains(rest, `service_kind="headless_with_selector"`) {
