@@ -67,6 +67,9 @@ type Headless struct {
 	mcModel  *model
 	watchers []*watcher
 	synced   atomic.Bool
+	// reloading is set from the start of a reload until it fails: the
+	// shutdown that follows a successful one stops the informers.
+	reloading atomic.Bool
 	// ctx ends with OnShutdown: it stops the watchers and the wait for
 	// them to sync, and carries the logger the informers log through.
 	ctx    context.Context
@@ -196,7 +199,20 @@ func (h *Headless) watchersSynced() bool {
 	return true
 }
 
-// OnShutdown stops the informers, so that a reload leaves none behind.
+// onShutdown stops the informers when a reload has replaced this
+// instance, whose servers have stopped by then, so that it leaves none
+// behind. When the process stops instead, the servers go on answering
+// through the health plugin's lameduck, which comes after every shutdown
+// callback: the informers run until the final shutdown, so that answers
+// stay current meanwhile.
+func (h *Headless) onShutdown() error {
+	if h.reloading.Load() {
+		return h.OnShutdown()
+	}
+	return nil
+}
+
+// OnShutdown stops the informers.
 func (h *Headless) OnShutdown() error {
 	if h.cancel != nil {
 		h.cancel()

@@ -61,7 +61,10 @@ func setup(c *caddy.Controller) error {
 	h.inCluster = cfg.kubeconfig == "" && cfg.endpoint == ""
 
 	c.OnStartup(h.OnStartup)
-	c.OnShutdown(h.OnShutdown)
+	c.OnRestart(func() error { h.reloading.Store(true); return nil })
+	c.OnRestartFailed(func() error { h.reloading.Store(false); return nil })
+	c.OnShutdown(h.onShutdown)
+	c.OnFinalShutdown(h.OnShutdown)
 	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
 		h.Next = next
 		return h
