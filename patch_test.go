@@ -20,6 +20,16 @@ type sliceState struct {
 	reduced *endpointSlice
 }
 
+// sameFamily returns the slices of s's address family; the generator of
+// TestPatchMatchesBuild makes three IPv4 and two IPv6 ones, so index 3 of an
+// IPv6 family wraps to its first.
+func sameFamily(states []*sliceState, s *sliceState) []*sliceState {
+	if s.family == discovery.AddressTypeIPv6 {
+		return []*sliceState{states[3], states[4], states[3]}
+	}
+	return states[:3]
+}
+
 // TestPatchMatchesBuild changes the slices of a Service at random, as
 // controllers do and as they do not (addresses in two slices, slices whose
 // ports differ, Pods with an address of each family), and checks that each
@@ -70,10 +80,26 @@ func TestPatchMatchesBuild(t *testing.T) {
 				other.eps = append(other.eps, ep(host, address(other.family, pod)))
 				other.reduced = nil
 			}
-		case op < 80: // a Pod goes from this slice
+		case op < 72: // a Pod goes from this slice
 			i := rng.IntN(len(s.eps))
 			s.eps = slices.Delete(s.eps, i, i+1)
 			s.reduced = nil
+		case op < 80: // a Pod goes and a new one gets its address from the pool, in a slice of the family
+			i := rng.IntN(len(s.eps))
+			freed := s.eps[i].Addresses[0]
+			s.eps = slices.Delete(s.eps, i, i+1)
+			s.reduced = nil
+			to := sameFamily(states, s)[rng.IntN(3)]
+			pod++
+			newcomer := func() {
+				to.eps = append(to.eps, ep(fmt.Sprintf("web-%d", pod), freed))
+				to.reduced = nil
+			}
+			if rng.IntN(2) == 0 {
+				newcomer()
+			} else {
+				moving = newcomer
+			}
 		case op < 85: // a Pod takes the hostname of another: one name, two addresses
 			pod++
 			named := s.eps[rng.IntN(len(s.eps))]
@@ -88,10 +114,7 @@ func TestPatchMatchesBuild(t *testing.T) {
 			s.eps[i] = moved
 			s.reduced = nil
 		case op < 94: // an endpoint moves to another slice of its family: it is in both for a step
-			family := states[:3]
-			if s.family == discovery.AddressTypeIPv6 {
-				family = states[3:]
-			}
+			family := sameFamily(states, s)
 			to := family[rng.IntN(len(family))]
 			if to == s {
 				break
@@ -111,6 +134,19 @@ func TestPatchMatchesBuild(t *testing.T) {
 					st.ports, st.reduced = ports, nil
 				}
 			}
+		case op < 98: // an address a Pod holds is given to a second Pod too, until the first goes
+			i := rng.IntN(len(s.eps))
+			to := sameFamily(states, s)[rng.IntN(3)]
+			pod++
+			shared, second := s.eps[i].Addresses[0], fmt.Sprintf("web-%d", pod)
+			to.eps = append(to.eps, ep(second, shared))
+			to.reduced = nil
+			moving = func() {
+				s.eps = slices.DeleteFunc(s.eps, func(e discovery.Endpoint) bool {
+					return e.Addresses[0] == shared && (e.Hostname == nil || *e.Hostname != second)
+				})
+				s.reduced = nil
+			}
 		default: // the slice is emptied
 			s.eps = nil
 			s.reduced = nil
@@ -123,50 +159,72 @@ func TestPatchMatchesBuild(t *testing.T) {
 			}
 			from = append(from, st.reduced)
 		}
-		want := buildRecords(svc, from)
-		old := m.service(svc.key())
-		got, p := m.recordsOf(svc, from)
-		switch {
-		case p != nil:
+		switch how := publishChecked(t, m, svc, from); how {
+		case "patched":
 			patched++
-		case old != nil:
+		case "built":
 			built++
 		}
-		if (got == nil) != (want == nil) {
-			t.Fatalf("step %d: patched %v, built %v", step, got, want)
-		}
-		if got != nil {
-			if !reflect.DeepEqual(view(got), view(want)) || !reflect.DeepEqual(got.portSets, want.portSets) ||
-				!slices.Equal(got.v4, want.v4) || !slices.Equal(got.v6, want.v6) ||
-				!slices.Equal(got.sources, want.sources) || got.irregular != want.irregular {
-				t.Fatalf("step %d: patched\n%v\n%v\nbuilt\n%v\n%v", step, view(got), got.portSets, view(want), want.portSets)
-			}
-			for i := range got.endpoints {
-				if got.endpoints[i].named != want.endpoints[i].named {
-					t.Fatalf("step %d: endpoint %s named %t, built %t", step, got.endpoints[i].label, got.endpoints[i].named, want.endpoints[i].named)
-				}
-			}
-		}
-		m.publish(svc.key(), got, p)
-
-		// The PTR index, kept by the patches' labels, holds what one
-		// built afresh holds, for every address served before or now.
-		fresh := newModel(true)
-		fresh.set(svc.key(), want)
-		var pool []string
-		for _, r := range []*serviceRecords{old, want} {
-			if r != nil {
-				for _, v := range view(r) {
-					pool = append(pool, v.addrs...)
-				}
-			}
-		}
-		if got, want := ptrContent(m, pool), ptrContent(fresh, pool); got != want || m.addresses != fresh.addresses {
-			t.Fatalf("step %d: PTR index\n%s\n%d addresses, built afresh\n%s\n%d addresses", step, got, m.addresses, want, fresh.addresses)
+		if t.Failed() {
+			t.Fatalf("step %d", step)
 		}
 	}
 	if patched < 2*built {
 		t.Errorf("%d changes patched, %d built: too few patched for the test to mean anything", patched, built)
 	}
 	t.Logf("%d changes patched, %d built", patched, built)
+}
+
+// publishChecked makes the records of svc from its slices from as the
+// watcher does, patched from those m serves when it can be, checks them and
+// the PTR index against a fresh build, and publishes them. It returns how
+// they were made: "patched", "built" (replacing records) or "first".
+func publishChecked(t *testing.T, m *model, svc *service, from []*endpointSlice) string {
+	t.Helper()
+	want := buildRecords(svc, from)
+	old := m.service(svc.key())
+	got, p := m.recordsOf(svc, from)
+	how := "first"
+	switch {
+	case p != nil:
+		how = "patched"
+	case old != nil:
+		how = "built"
+	}
+	if (got == nil) != (want == nil) {
+		t.Errorf("%s: %v, built %v", how, got, want)
+		return how
+	}
+	if got != nil {
+		if !reflect.DeepEqual(view(got), view(want)) || !reflect.DeepEqual(got.portSets, want.portSets) ||
+			!slices.Equal(got.v4, want.v4) || !slices.Equal(got.v6, want.v6) ||
+			!slices.Equal(got.sources, want.sources) || got.irregular != want.irregular {
+			t.Errorf("%s\n%v\n%v\nbuilt\n%v\n%v", how, view(got), got.portSets, view(want), want.portSets)
+			return how
+		}
+		for i := range got.endpoints {
+			if got.endpoints[i].named != want.endpoints[i].named {
+				t.Errorf("%s: endpoint %s named %t, built %t", how, got.endpoints[i].label, got.endpoints[i].named, want.endpoints[i].named)
+				return how
+			}
+		}
+	}
+	m.publish(svc.key(), got, p)
+
+	// The PTR index, kept by the patches' labels, holds what one built
+	// afresh holds, for every address served before or now.
+	fresh := newModel(true)
+	fresh.set(svc.key(), want)
+	var pool []string
+	for _, r := range []*serviceRecords{old, want} {
+		if r != nil {
+			for _, v := range view(r) {
+				pool = append(pool, v.addrs...)
+			}
+		}
+	}
+	if got, want := ptrContent(m, pool), ptrContent(fresh, pool); got != want || m.addresses != fresh.addresses {
+		t.Errorf("%s: PTR index\n%s\n%d addresses, built afresh\n%s\n%d addresses", how, got, m.addresses, want, fresh.addresses)
+	}
+	return how
 }
