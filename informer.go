@@ -2,7 +2,11 @@ package headless
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
+
+	clog "github.com/coredns/coredns/plugin/pkg/log"
 
 	"github.com/go-logr/logr"
 	v1 "k8s.io/api/core/v1"
@@ -377,6 +381,9 @@ func (w *watcher) rebuild(key serviceKey) {
 		how = "patched"
 	}
 	rebuildsTotal.WithLabelValues(how).Inc()
+	if clog.D.Value() {
+		log.Debugf("%s %s from %s: %d endpoints", how, key, describeSlices(from), endpointCount(recs))
+	}
 
 	w.mu.Lock()
 	w.pending.published(key, seq)
@@ -392,4 +399,23 @@ func unwrap(obj any) any {
 		return d.Obj
 	}
 	return obj
+}
+
+// describeSlices names slices and their resource versions, for a debug log.
+func describeSlices(from []*endpointSlice) string {
+	var b strings.Builder
+	for i, s := range from {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%s@%s(%d)", s.name, s.resourceVersion, s.len())
+	}
+	return b.String()
+}
+
+func endpointCount(r *serviceRecords) int {
+	if r == nil {
+		return 0
+	}
+	return len(r.endpoints)
 }
