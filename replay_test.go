@@ -1,16 +1,22 @@
 package headless
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
+	"math/rand/v2"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	discovery "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // TestReplayRecordedSlices replays the slice events of one Service that
@@ -26,20 +32,58 @@ func TestReplayRecordedSlices(t *testing.T) {
 	if path == "" {
 		t.Skip("HEADLESS_REPLAY names no recording of slice events")
 	}
+	events := recordedEvents(t, path)
+	svc := reducedService(events[0].Slice.Namespace, events[0].Slice.Labels[discovery.LabelServiceName])
+	// Batches of 1, 3 and 7 events, then of random sizes up to 20.
+	for run := range 40 {
+		rng := rand.New(rand.NewPCG(uint64(run), 7))
+		next := func() int { return []int{1, 3, 7}[run%3] }
+		if run >= 3 {
+			next = func() int { return 1 + rng.IntN(20) }
+		}
+		m := newModel(true)
+		held := map[string]*endpointSlice{}
+		counts := map[string]int{}
+		batch := next()
+		for i, e := range events {
+			if e.Deleted {
+				delete(held, e.Slice.Name)
+			} else {
+				held[e.Slice.Name] = reduceSlice(e.Slice, reduceOptions{})
+			}
+			if batch--; batch > 0 && i != len(events)-1 {
+				continue
+			}
+			batch = next()
+			from := slices.SortedFunc(maps.Values(held), func(a, b *endpointSlice) int { return strings.Compare(a.name, b.name) })
+			counts[publishChecked(t, m, svc, from)]++
+			if t.Failed() {
+				t.Fatalf("run %d, event %d (slice %s, resource version %s)", run, i, e.Slice.Name, e.Slice.ResourceVersion)
+			}
+		}
+		if run < 4 {
+			t.Logf("run %d: %d events, rebuilds %v", run, len(events), counts)
+		}
+	}
+}
+
+// recordedEvent is one slice event of a recording (E2E_RECORD_SLICES).
+type recordedEvent struct {
+	Deleted bool
+	Slice   *discovery.EndpointSlice
+}
+
+// recordedEvents reads the recording at path.
+func recordedEvents(t *testing.T, path string) []recordedEvent {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var events []struct {
-		Deleted bool
-		Slice   *discovery.EndpointSlice
-	}
+	var events []recordedEvent
 	for dec := json.NewDecoder(f); ; {
-		var e struct {
-			Deleted bool
-			Slice   *discovery.EndpointSlice
-		}
+		var e recordedEvent
 		if err := dec.Decode(&e); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
@@ -50,26 +94,86 @@ func TestReplayRecordedSlices(t *testing.T) {
 	if len(events) == 0 {
 		t.Fatal("no events recorded")
 	}
-	svc := reducedService(events[0].Slice.Namespace, events[0].Slice.Labels[discovery.LabelServiceName])
-	for _, batch := range []int{1, 3, 7} {
-		m := newModel(true)
-		held := map[string]*endpointSlice{}
-		counts := map[string]int{}
-		for i, e := range events {
-			if e.Deleted {
-				delete(held, e.Slice.Name)
-			} else {
-				held[e.Slice.Name] = reduceSlice(e.Slice, reduceOptions{})
-			}
-			if (i+1)%batch != 0 && i != len(events)-1 {
-				continue
-			}
-			from := slices.SortedFunc(maps.Values(held), func(a, b *endpointSlice) int { return strings.Compare(a.name, b.name) })
-			counts[publishChecked(t, m, svc, from)]++
-			if t.Failed() {
-				t.Fatalf("batches of %d, event %d (slice %s, resource version %s)", batch, i, e.Slice.Name, e.Slice.ResourceVersion)
-			}
-		}
-		t.Logf("batches of %d: %d events, rebuilds %v", batch, len(events), counts)
+	return events
+}
+
+// TestReplayThroughInformers sends the recorded slice events through the
+// fake clientset to a running Headless, as fast as they go, so that the
+// informers, the queue and the workers batch them as they will, and checks
+// the model against a fresh build of the slices every 100 events and at
+// the end. Like TestReplayRecordedSlices, it needs HEADLESS_REPLAY.
+func TestReplayThroughInformers(t *testing.T) {
+	path := os.Getenv("HEADLESS_REPLAY")
+	if path == "" {
+		t.Skip("HEADLESS_REPLAY names no recording of slice events")
 	}
+	events := recordedEvents(t, path)
+	ns, name := events[0].Slice.Namespace, events[0].Slice.Labels[discovery.LabelServiceName]
+	h, client := informedHeadless(t, []runtime.Object{headlessService(ns, name)})
+	api := client.DiscoveryV1().EndpointSlices(ns)
+	held := map[string]*discovery.EndpointSlice{}
+	settled := func(at int) {
+		t.Helper()
+		eventually(t, func() error {
+			current := make([]*endpointSlice, 0, len(held))
+			for _, s := range held {
+				current = append(current, reduceSlice(s, reduceOptions{}))
+			}
+			slices.SortFunc(current, func(a, b *endpointSlice) int { return strings.Compare(a.name, b.name) })
+			got := h.model.service(serviceKey{ns, name})
+			svc := reducedService(ns, name)
+			if got != nil {
+				svc.created = got.created
+			}
+			want := buildRecords(svc, current)
+			if (got == nil) != (want == nil) || (got != nil && (!reflect.DeepEqual(view(got), view(want)) || !slices.Equal(got.v4, want.v4) || !slices.Equal(got.v6, want.v6))) {
+				return fmt.Errorf("after event %d: serving\n%v\nthe slices hold\n%v", at, got, want)
+			}
+			// And what the API's slices say, read as the e2e checker reads
+			// them: the addresses of ready endpoints.
+			var api, served []string
+			for _, s := range held {
+				for _, e := range s.Endpoints {
+					if e.Conditions.Ready == nil || *e.Conditions.Ready {
+						api = append(api, e.Addresses...)
+					}
+				}
+			}
+			if got != nil {
+				for _, v := range view(got) {
+					served = append(served, v.addrs...)
+				}
+			}
+			slices.Sort(api)
+			slices.Sort(served)
+			if api, served = slices.Compact(api), slices.Compact(served); !slices.Equal(api, served) {
+				return fmt.Errorf("after event %d: serving %d addresses %v, the API's slices %d %v", at, len(served), served, len(api), api)
+			}
+			return nil
+		})
+	}
+	ctx := context.Background()
+	for i, e := range events {
+		s := e.Slice.DeepCopy()
+		_, exists := held[s.Name]
+		var err error
+		switch {
+		case e.Deleted:
+			delete(held, s.Name)
+			err = api.Delete(ctx, s.Name, metav1.DeleteOptions{})
+		case exists:
+			held[s.Name] = s
+			_, err = api.Update(ctx, s, metav1.UpdateOptions{})
+		default:
+			held[s.Name] = s
+			_, err = api.Create(ctx, s, metav1.CreateOptions{})
+		}
+		if err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		if i%100 == 99 {
+			settled(i)
+		}
+	}
+	settled(len(events))
 }

@@ -24,6 +24,9 @@ type question struct {
 	addr         netip.Addr
 }
 
+// askGoneFor is how long a name that left is still asked about.
+const askGoneFor = 15 * time.Second
+
 // ptrPerPass is how many names' addresses a pass asks the reverse names
 // of, on each server: a different few each pass.
 const ptrPerPass = 20
@@ -38,6 +41,14 @@ func (c *checker) pass(ctx context.Context) {
 		names = append(names, n)
 		if len(ptrSample) < 2*ptrPerPass { // map order picks them
 			ptrSample = append(ptrSample, p.addrs...)
+		}
+	}
+	// Names that left lately are asked too: an answer with the address
+	// they had is stale.
+	asked := len(names)
+	for n, left := range c.goneName {
+		if _, back := c.names[n]; !back && time.Since(left) < askGoneFor {
+			names = append(names, n)
 		}
 	}
 	c.mu.Unlock()
@@ -57,12 +68,13 @@ func (c *checker) pass(ctx context.Context) {
 	c.askAll(ctx, qs, 32)
 	if clientIP != "" {
 		// Through the client Pod's resolver: the Service and a few names.
-		for i, n := range append([]string{""}, names[:min(5, len(names))]...) {
+		for i, n := range append([]string{""}, names[:min(5, asked)]...) {
 			name := svc
 			if i > 0 {
 				name = n + "." + svc
 			}
-			c.askPod(name, n)
+			c.askPod(name, n, dns.TypeA)
+			c.askPod(name, n, dns.TypeAAAA)
 		}
 	}
 	if len(qs) == 0 {
@@ -136,10 +148,23 @@ func (c *checker) ask(q question) {
 	}
 	sent := time.Now()
 	r, _, err := cl.Exchange(m, net.JoinHostPort(q.server, "53"))
+	var lost bool
+	if nerr, ok := err.(net.Error); ok && nerr.Timeout() && !q.tcp {
+		// A UDP datagram can be lost on a busy host; a stub resolver
+		// (resolv.conf's attempts:2) asks again, and so does the checker.
+		// Only a question unanswered twice is a timeout; the first
+		// losses are counted.
+		lost = true
+		sent = time.Now()
+		r, _, err = cl.Exchange(m, net.JoinHostPort(q.server, "53"))
+	}
 	got := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.queries++
+	if lost {
+		c.lost++
+	}
 	if err != nil {
 		// The reverse name of an address that has left is not the
 		// plugins' to answer: it goes upstream, which this cluster does
@@ -178,6 +203,12 @@ func (c *checker) ask(q question) {
 	}
 	// Every address must be published (under the name asked, for a
 	// name's own), or have left less than grace ago.
+	var stale []netip.Addr
+	defer func() {
+		if len(stale) > 0 && host == "" {
+			go c.recheck(q, stale)
+		}
+	}()
 	for _, a := range addrs {
 		current, left, ok := c.addrState(host, a)
 		switch {
@@ -186,13 +217,14 @@ func (c *checker) ask(q question) {
 			c.pending = append(c.pending, pendingCheck{host: host, addr: a, sent: sent,
 				about: fmt.Sprintf("%s %s @%s at %s", q.name, dns.TypeToString[q.qtype], q.server, sent.Format("15:04:05.000"))})
 		case left.Add(grace).Before(sent):
-			c.fail("%s %s @%s: %s, which left at %v (asked %v later)", q.name, dns.TypeToString[q.qtype], q.server, a, left.Format("15:04:05.000"), sent.Sub(left).Round(time.Millisecond))
+			c.stale(host, a, left, sent, fmt.Sprintf("%s %s @%s: %s, which left at %v (asked %v later)", q.name, dns.TypeToString[q.qtype], q.server, a, left.Format("15:04:05.000"), sent.Sub(left).Round(time.Millisecond)))
+			stale = append(stale, a)
 		}
 	}
 	for _, tgt := range targets {
 		if _, ok := c.names[tgt]; !ok {
 			if left, ok := c.goneName[tgt]; ok && left.Add(grace).Before(sent) {
-				c.fail("%s SRV @%s: target %s left at %v", q.name, q.server, tgt, left.Format("15:04:05.000"))
+				c.stale(tgt, netip.Addr{}, left, sent, fmt.Sprintf("%s SRV @%s: target %s left at %v", q.name, q.server, tgt, left.Format("15:04:05.000")))
 			}
 		}
 	}
@@ -215,6 +247,40 @@ func (c *checker) ask(q question) {
 	} else if q.qtype != dns.TypeSRV && r.Rcode != dns.RcodeSuccess && c.anyDue(sent) {
 		c.fail("%s %s @%s: %s while %d names are published", q.name, dns.TypeToString[q.qtype], q.server, dns.RcodeToString[r.Rcode], len(c.names))
 	}
+}
+
+// recheck asks q again at once, three times, after an answer about the
+// Service held addresses that had left, and records whether they are still
+// there: a server whose state lags answers so every time, an answer that
+// came from elsewhere does not.
+func (c *checker) recheck(q question, stale []netip.Addr) {
+	var out []string
+	for range 3 {
+		m := new(dns.Msg)
+		m.SetQuestion(q.name, q.qtype)
+		r, _, err := (&dns.Client{Net: "tcp", Timeout: 2 * time.Second}).Exchange(m, net.JoinHostPort(q.server, "53"))
+		if err != nil {
+			out = append(out, err.Error())
+			continue
+		}
+		held := 0
+		for _, rr := range r.Answer {
+			var a netip.Addr
+			switch rr := rr.(type) {
+			case *dns.A:
+				a, _ = netip.AddrFromSlice(rr.A.To4())
+			case *dns.AAAA:
+				a, _ = netip.AddrFromSlice(rr.AAAA)
+			}
+			if slices.Contains(stale, a) {
+				held++
+			}
+		}
+		out = append(out, fmt.Sprintf("%d of the %d", held, len(stale)))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fail("(not a failure) %s %s @%s asked again at once: it held %s", q.name, dns.TypeToString[q.qtype], q.server, strings.Join(out, ", "))
 }
 
 // addrState tells whether a is published now (under host, when host is
@@ -261,19 +327,20 @@ func (c *checker) anyDue(sent time.Time) bool {
 }
 
 // askPod looks name (of published host, or the Service when host is
-// empty) up through the client Pod's resolver and judges the answer.
-func (c *checker) askPod(name, host string) {
+// empty) up through the client Pod's resolver, for qtype A or AAAA, and
+// judges the answer.
+func (c *checker) askPod(name, host string, qtype uint16) {
 	sent := time.Now()
-	answers, err := lookup("A", name)
+	answers, err := lookup(dns.TypeToString[qtype], name)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.queries++
 	if err != nil {
-		if since, due := c.due(host, dns.TypeA, sent); host != "" && due {
+		if since, due := c.due(host, qtype, sent); host != "" && due {
 			c.pending = append(c.pending, pendingCheck{host: host, sent: sent,
 				about: fmt.Sprintf("%s through the client Pod's resolver at %s: %v, published since %v", name, sent.Format("15:04:05.000"), err, since.Format("15:04:05.000"))})
 		} else if host == "" && c.anyDue(sent) {
-			c.fail("%s through the client Pod's resolver: %v while %d names are published", name, err, len(c.names))
+			c.fail("%s %s through the client Pod's resolver: %v while %d names are published", name, dns.TypeToString[qtype], err, len(c.names))
 		}
 	}
 	for _, s := range answers {
@@ -287,7 +354,7 @@ func (c *checker) askPod(name, host string) {
 		case !ok:
 			c.pending = append(c.pending, pendingCheck{host: host, addr: a, sent: sent, about: name + " through the client Pod's resolver"})
 		case left.Add(grace).Before(sent):
-			c.fail("%s through the client Pod's resolver: %s, which left at %v", name, a, left.Format("15:04:05.000"))
+			c.stale(host, a, left, sent, fmt.Sprintf("%s through the client Pod's resolver: %s, which left at %v", name, a, left.Format("15:04:05.000")))
 		}
 	}
 }
@@ -316,10 +383,11 @@ func (c *checker) judgePTR(q question, r *dns.Msg, sent time.Time) {
 		case !known:
 			c.pending = append(c.pending, pendingCheck{host: host, addr: q.addr, sent: sent, about: about + ": " + ptr.Ptr})
 		case left.Add(grace).Before(sent):
-			c.fail("%s: %s, which left at %v", about, ptr.Ptr, left.Format("15:04:05.000"))
+			c.stale(host, q.addr, left, sent, fmt.Sprintf("%s: %s, which left at %v", about, ptr.Ptr, left.Format("15:04:05.000")))
 		}
 	}
 	if since, ok := c.addrSince[q.addr]; ok && targets == 0 && since.Add(grace).Before(sent) {
-		c.fail("%s: %s with no name of %s, published since %v", about, dns.RcodeToString[r.Rcode], c.svc, since.Format("15:04:05.000"))
+		c.pending = append(c.pending, pendingCheck{addr: q.addr, sent: sent, kind: "unnamed", left: since,
+			about: fmt.Sprintf("%s: %s with no name of %s, published since %v", about, dns.RcodeToString[r.Rcode], c.svc, since.Format("15:04:05.000"))})
 	}
 }

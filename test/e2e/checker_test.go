@@ -4,9 +4,13 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,7 +37,10 @@ const passEvery = 500 * time.Millisecond
 // client Pod runs, a few of them through the Pod's own resolver. It records a
 // failure for: NXDOMAIN, NODATA or SERVFAIL for a name published more than
 // grace earlier; an address whose endpoint left the slices more than grace
-// earlier; an address the API never published; a timeout. It also times,
+// earlier (unless it came back by then: servers can be ahead of the
+// checker's watch); an address the API never published; a timeout (a UDP
+// question unanswered twice, as a stub resolver asks, or a TCP one
+// unanswered once). It also times,
 // per server, each new address from its appearance in a slice to the first
 // answer holding it.
 type checker struct {
@@ -58,7 +65,20 @@ type checker struct {
 	latencies   []time.Duration
 	failures    []string
 	queries     int
+	lost        int      // UDP questions answered only when asked again
 	replicas    []string // Ready DNS Pods' addresses, IPv4 and IPv6
+	// history is, per address, what the slices said of it at each change
+	// (its endpoints' slice, name and readiness), for the failures about
+	// it to tell.
+	history map[netip.Addr][]string
+	said    map[netip.Addr]string
+	// changes are the times each address came under a name ("+name|addr"),
+	// came into the slices ("+|addr") and left them ("-|addr"), and each
+	// name came ("+name|"): the last few of each.
+	changes map[string][]time.Time
+	// record, when set (E2E_RECORD_SLICES names a directory), gets every
+	// slice event as a line of JSON, for a replay through the model.
+	record *json.Encoder
 	// serverSince is when each server was first asked: a replica that
 	// comes later is timed from then, not from the address's appearance.
 	serverSince map[string]time.Time
@@ -71,6 +91,14 @@ type pendingCheck struct {
 	addr  netip.Addr
 	sent  time.Time
 	about string
+	// kind is empty for the two above; "stale" for an answer that held
+	// addr (under host, when set; or the name host, for an SRV target,
+	// when addr is not set) after it had left, which is right if it came
+	// back by sent+grace (a server's watch can be ahead of the checker's,
+	// and kwok gives a recreated Pod its old address); "unnamed" for a PTR
+	// answer without addr's name, which is right if addr left by then.
+	kind string
+	left time.Time
 }
 
 // published is a name the slices publish, since when, and its addresses.
@@ -80,13 +108,20 @@ type published struct {
 }
 
 func newChecker(ns, svc string) *checker {
-	return &checker{
+	c := &checker{
 		ns: ns, svc: svc, serviceIP: "10.96.0.10",
 		slices: map[string][]discovery.Endpoint{}, names: map[string]*published{},
 		addrSince: map[netip.Addr]time.Time{}, gone: map[netip.Addr]time.Time{}, goneFrom: map[string]time.Time{},
 		goneName: map[string]time.Time{}, seen: map[netip.Addr]map[string]bool{},
 		firstSeen: map[netip.Addr]time.Time{}, lastRemoval: map[string]time.Time{}, serverSince: map[string]time.Time{},
+		history: map[netip.Addr][]string{}, said: map[netip.Addr]string{}, changes: map[string][]time.Time{},
 	}
+	if dir := os.Getenv("E2E_RECORD_SLICES"); dir != "" {
+		if f, err := os.Create(filepath.Join(dir, ns+"-"+svc+".jsonl")); err == nil {
+			c.record = json.NewEncoder(f) // closed with the process
+		}
+	}
+	return c
 }
 
 // run watches and asks until ctx ends.
@@ -130,11 +165,15 @@ func (c *checker) sliceChanged(obj any, deleted bool) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.record != nil {
+		_ = c.record.Encode(recordedEvent{At: now, Deleted: deleted, Slice: s})
+	}
 	if deleted {
 		delete(c.slices, s.Name)
 	} else {
 		c.slices[s.Name] = s.Endpoints
 	}
+	c.remember(now)
 	// What the slices publish now: the addresses of ready endpoints, and
 	// under their hostnames those that have one.
 	current := map[string][]netip.Addr{}
@@ -173,6 +212,12 @@ func (c *checker) sliceChanged(obj any, deleted bool) {
 		if p == nil {
 			p = &published{since: now}
 			c.names[name] = p
+			c.mark("+"+name+"|", now)
+		}
+		for _, a := range addrs {
+			if !slices.Contains(p.addrs, a) {
+				c.mark("+"+name+"|"+a.String(), now)
+			}
 		}
 		p.addrs = addrs
 	}
@@ -182,6 +227,7 @@ func (c *checker) sliceChanged(obj any, deleted bool) {
 		}
 		if _, ok := c.addrSince[a]; !ok {
 			c.addrSince[a] = now
+			c.mark("+|"+a.String(), now)
 			delete(c.gone, a)
 			delete(c.seen, a)
 		}
@@ -189,9 +235,86 @@ func (c *checker) sliceChanged(obj any, deleted bool) {
 	for a := range c.addrSince {
 		if !all[a] {
 			c.gone[a] = now
+			c.mark("-|"+a.String(), now)
 			delete(c.addrSince, a)
 		}
 	}
+}
+
+// mark records a change; the caller holds c.mu.
+func (c *checker) mark(change string, at time.Time) {
+	times := c.changes[change]
+	if len(times) >= 8 {
+		times = times[1:]
+	}
+	c.changes[change] = append(times, at)
+}
+
+// changedWithin tells whether change happened in (from, to]; the caller
+// holds c.mu.
+func (c *checker) changedWithin(change string, from, to time.Time) bool {
+	return slices.ContainsFunc(c.changes[change], func(at time.Time) bool { return at.After(from) && !at.After(to) })
+}
+
+// stale defers the judgment of an answer that held a, under host when set
+// (or the name host when a is not valid), which left at left, until the
+// watch has had grace to show it back. The caller holds c.mu.
+func (c *checker) stale(host string, a netip.Addr, left, sent time.Time, about string) {
+	c.pending = append(c.pending, pendingCheck{host: host, addr: a, sent: sent, about: about, kind: "stale", left: left})
+}
+
+// recordedEvent is one slice event as the checker saw it.
+type recordedEvent struct {
+	At      time.Time
+	Deleted bool
+	Slice   *discovery.EndpointSlice
+}
+
+// remember adds to each address's history what the slices say of it now,
+// when that changed. The caller holds c.mu.
+func (c *checker) remember(now time.Time) {
+	says := map[netip.Addr][]string{}
+	for name, eps := range c.slices {
+		for _, e := range eps {
+			state := name + "/"
+			if e.Hostname != nil {
+				state += *e.Hostname
+			}
+			if e.Conditions.Ready != nil && !*e.Conditions.Ready {
+				state += " (not ready)"
+			}
+			for _, a := range e.Addresses {
+				if addr, err := netip.ParseAddr(a); err == nil {
+					says[addr] = append(says[addr], state)
+				}
+			}
+		}
+	}
+	record := func(a netip.Addr, said string) {
+		if c.said[a] == said {
+			return
+		}
+		c.said[a] = said
+		if h := c.history[a]; len(h) >= 8 {
+			c.history[a] = h[len(h)-7:]
+		}
+		c.history[a] = append(c.history[a], now.Format("15:04:05.000 ")+said)
+	}
+	for a, states := range says {
+		slices.Sort(states)
+		record(a, strings.Join(states, ", "))
+	}
+	for a := range c.said {
+		if _, ok := says[a]; !ok {
+			record(a, "in no slice")
+		}
+	}
+}
+
+// historyOf returns what the slices said of a, for a failure about it. The
+// caller holds c.mu.
+func (c *checker) historyOf(a netip.Addr) string {
+	return "\n\t\t" + a.String() + ": " + strings.Join(c.history[a], "; ")
 }
 
 // watchReplicas keeps the addresses of Ready, not terminating, DNS Pods:
@@ -242,7 +365,7 @@ func (c *checker) fail(format string, args ...any) {
 
 // report returns the failures, and the latency percentiles of the new
 // addresses answered since the last report, and starts anew.
-func (c *checker) report() (failures []string, queries int, p50, p99, most time.Duration, n int) {
+func (c *checker) report() (failures []string, queries, lost int, p50, p99, most time.Duration, n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
@@ -251,26 +374,49 @@ func (c *checker) report() (failures []string, queries int, p50, p99, most time.
 		switch {
 		case p.sent.Add(grace).After(now):
 			kept = append(kept, p) // the watch may not have caught up yet
+		case p.kind == "stale":
+			change := "+" + p.host + "|"
+			if p.addr.IsValid() {
+				change += p.addr.String()
+			}
+			if !c.changedWithin(change, p.left, p.sent.Add(grace)) {
+				var history string
+				if p.addr.IsValid() {
+					history = c.historyOf(p.addr)
+				}
+				c.fail("%s%s", p.about, history)
+			}
+		case p.kind == "unnamed":
+			if !c.changedWithin("-|"+p.addr.String(), p.left, p.sent.Add(grace)) {
+				c.fail("%s%s", p.about, c.historyOf(p.addr))
+			}
 		case p.addr.IsValid():
 			if first, ok := c.firstSeen[p.addr]; !ok || first.After(p.sent.Add(grace)) {
-				c.fail("%s: %s, not published when asked", p.about, p.addr)
+				c.fail("%s: %s, not published when asked%s", p.about, p.addr, c.historyOf(p.addr))
 			}
 		default:
 			if left, ok := c.lastRemoval[p.host]; !ok || left.Before(p.sent.Add(-grace)) || left.After(p.sent.Add(grace)) {
-				c.fail("%s", p.about)
+				var histories string
+				if n := c.names[p.host]; n != nil {
+					for _, a := range n.addrs {
+						histories += c.historyOf(a)
+					}
+				}
+				c.fail("%s%s", p.about, histories)
 			}
 		}
 	}
 	c.pending = kept
 	failures, c.failures = c.failures, nil
 	queries, c.queries = c.queries, 0
+	lost, c.lost = c.lost, 0
 	lat := slices.Clone(c.latencies)
 	c.latencies = c.latencies[:0]
 	slices.Sort(lat)
 	if len(lat) > 0 {
 		p50, p99, most = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
 	}
-	return failures, queries, p50, p99, most, len(lat)
+	return failures, queries, lost, p50, p99, most, len(lat)
 }
 
 // published returns how many names the slices publish now.
