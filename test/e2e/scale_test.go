@@ -192,13 +192,13 @@ func kinds(failures []string) string {
 		case strings.Contains(f, "with no"):
 			kind = "missing"
 		}
-		if at := strings.Index(f, " @"); at >= 0 {
-			server, _, _ := strings.Cut(f[at+2:], " ")
+		if _, after, ok := strings.Cut(f, " @"); ok {
+			server, _, _ := strings.Cut(after, " ")
 			kind += " @" + strings.TrimSuffix(server, ":")
 		}
 		counts[kind]++
 	}
-	var parts []string
+	parts := make([]string, 0, len(counts))
 	for _, k := range slices.Sorted(maps.Keys(counts)) {
 		parts = append(parts, fmt.Sprintf("%s: %d", k, counts[k]))
 	}
