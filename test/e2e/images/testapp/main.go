@@ -67,6 +67,13 @@ func lookup(ctx context.Context, qtype, name string) ([]string, error) {
 	switch qtype {
 	case "A":
 		return resolver.LookupHost(ctx, name)
+	case "AAAA":
+		ips, err := resolver.LookupIP(ctx, "ip6", name)
+		out := make([]string, 0, len(ips))
+		for _, ip := range ips {
+			out = append(out, ip.String())
+		}
+		return out, err
 	case "SRV":
 		_, srvs, err := resolver.LookupSRV(ctx, "", "", name)
 		var out []string
