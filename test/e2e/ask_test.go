@@ -163,7 +163,7 @@ func (c *checker) ask(q question) {
 	defer c.mu.Unlock()
 	c.queries++
 	if lost {
-		c.lost++
+		c.lost[q.server]++
 	}
 	if err != nil {
 		// The reverse name of an address that has left is not the

@@ -65,8 +65,8 @@ type checker struct {
 	latencies   []time.Duration
 	failures    []string
 	queries     int
-	lost        int      // UDP questions answered only when asked again
-	replicas    []string // Ready DNS Pods' addresses, IPv4 and IPv6
+	lost        map[string]int // per server, UDP questions answered only when asked again
+	replicas    []string       // Ready DNS Pods' addresses, IPv4 and IPv6
 	// history is, per address, what the slices said of it at each change
 	// (its endpoints' slice, name and readiness), for the failures about
 	// it to tell.
@@ -114,7 +114,7 @@ func newChecker(ns, svc string) *checker {
 		addrSince: map[netip.Addr]time.Time{}, gone: map[netip.Addr]time.Time{}, goneFrom: map[string]time.Time{},
 		goneName: map[string]time.Time{}, seen: map[netip.Addr]map[string]bool{},
 		firstSeen: map[netip.Addr]time.Time{}, lastRemoval: map[string]time.Time{}, serverSince: map[string]time.Time{},
-		history: map[netip.Addr][]string{}, said: map[netip.Addr]string{}, changes: map[string][]time.Time{},
+		history: map[netip.Addr][]string{}, said: map[netip.Addr]string{}, changes: map[string][]time.Time{}, lost: map[string]int{},
 	}
 	if dir := os.Getenv("E2E_RECORD_SLICES"); dir != "" {
 		if f, err := os.Create(filepath.Join(dir, ns+"-"+svc+".jsonl")); err == nil {
@@ -365,7 +365,7 @@ func (c *checker) fail(format string, args ...any) {
 
 // report returns the failures, and the latency percentiles of the new
 // addresses answered since the last report, and starts anew.
-func (c *checker) report() (failures []string, queries, lost int, p50, p99, most time.Duration, n int) {
+func (c *checker) report() (failures []string, queries int, lost map[string]int, p50, p99, most time.Duration, n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
@@ -409,7 +409,7 @@ func (c *checker) report() (failures []string, queries, lost int, p50, p99, most
 	c.pending = kept
 	failures, c.failures = c.failures, nil
 	queries, c.queries = c.queries, 0
-	lost, c.lost = c.lost, 0
+	lost, c.lost = c.lost, map[string]int{}
 	lat := slices.Clone(c.latencies)
 	c.latencies = c.latencies[:0]
 	slices.Sort(lat)

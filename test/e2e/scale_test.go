@@ -164,8 +164,12 @@ func TestScale(t *testing.T) {
 				failures = append(failures, f)
 			}
 		}
-		figure(t, "scale", "%s: %d questions, %d failures, %d UDP questions answered when asked again; new address to first answer (%d, per server) p50 %s, p99 %s, max %s",
-			step.name, queries, len(failures), lost, n, p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond), most.Round(100*time.Microsecond))
+		lostTotal := 0
+		for _, n := range lost {
+			lostTotal += n
+		}
+		figure(t, "scale", "%s: %d questions, %d failures, %d UDP questions answered when asked again %v; new address to first answer (%d, per server) p50 %s, p99 %s, max %s",
+			step.name, queries, len(failures), lostTotal, lost, n, p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond), most.Round(100*time.Microsecond))
 		if len(failures) > 0 {
 			t.Errorf("%s: %d failures (%s), the first:\n%s", step.name, len(failures), kinds(failures), strings.Join(failures[:min(20, len(failures))], "\n"))
 			for _, n := range notes {
