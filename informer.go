@@ -2,8 +2,6 @@ package headless
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"sync"
 
 	clog "github.com/coredns/coredns/plugin/pkg/log"
@@ -399,23 +397,4 @@ func unwrap(obj any) any {
 		return d.Obj
 	}
 	return obj
-}
-
-// describeSlices names slices and their resource versions, for a debug log.
-func describeSlices(from []*endpointSlice) string {
-	var b strings.Builder
-	for i, s := range from {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		fmt.Fprintf(&b, "%s@%s(%d)", s.name, s.resourceVersion, s.len())
-	}
-	return b.String()
-}
-
-func endpointCount(r *serviceRecords) int {
-	if r == nil {
-		return 0
-	}
-	return len(r.endpoints)
 }

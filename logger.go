@@ -68,3 +68,22 @@ func (s klogSink) format(msg string, kv []any) string {
 	}
 	return b.String()
 }
+
+// describeSlices names slices and their resource versions, for a debug log.
+func describeSlices(from []*endpointSlice) string {
+	var b strings.Builder
+	for i, s := range from {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%s@%s(%d)", s.name, s.resourceVersion, s.len())
+	}
+	return b.String()
+}
+
+func endpointCount(r *serviceRecords) int {
+	if r == nil {
+		return 0
+	}
+	return len(r.endpoints)
+}
