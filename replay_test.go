@@ -10,7 +10,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -112,6 +114,7 @@ func TestReplayThroughInformers(t *testing.T) {
 	h, client := informedHeadless(t, []runtime.Object{headlessService(ns, name)})
 	api := client.DiscoveryV1().EndpointSlices(ns)
 	held := map[string]*discovery.EndpointSlice{}
+	everyAddress := recordedAddresses(events)
 	settled := func(at int) {
 		t.Helper()
 		eventually(t, func() error {
@@ -149,6 +152,16 @@ func TestReplayThroughInformers(t *testing.T) {
 			if api, served = slices.Compact(api), slices.Compact(served); !slices.Equal(api, served) {
 				return fmt.Errorf("after event %d: serving %d addresses %v, the API's slices %d %v", at, len(served), served, len(api), api)
 			}
+			// The PTR index holds what one built afresh holds, for every
+			// address the recording ever had.
+			fresh := newModel(true)
+			if want != nil {
+				want.serviceID = got.serviceID
+				fresh.set(svc.key(), want)
+			}
+			if got, want := ptrContent(h.model, everyAddress), ptrContent(fresh, everyAddress); got != want {
+				return fmt.Errorf("after event %d: PTR index\n%s\nbuilt afresh\n%s", at, got, want)
+			}
 			return nil
 		})
 	}
@@ -176,4 +189,76 @@ func TestReplayThroughInformers(t *testing.T) {
 		}
 	}
 	settled(len(events))
+}
+
+// recordedAddresses returns every address the recorded slices had, sorted.
+func recordedAddresses(events []recordedEvent) []string {
+	var all []string
+	for _, e := range events {
+		for _, ep := range e.Slice.Endpoints {
+			all = append(all, ep.Addresses...)
+		}
+	}
+	slices.Sort(all)
+	return slices.Compact(all)
+}
+
+// rebuildLine is a replica's debug line for one rebuild (informer.go): how,
+// the Service, and the slices it read as name@resourceVersion(addresses).
+var rebuildLine = regexp.MustCompile(`(built|patched) ([^/ ]+)/(\S+) from (.*): (\d+) endpoints`)
+
+// TestReplayReplicaRebuilds replays, through the model, the rebuilds one
+// replica made in a real cluster, each from the very slice versions it
+// read: those its debug lines name (a replica run with the debug plugin,
+// make e2e-scale with E2E_DEBUG=1), looked up in the recording of the slice
+// events (HEADLESS_REPLAY). HEADLESS_REPLAY_LOG names the replica's log;
+// without both the test is skipped. Each rebuild's records and the PTR
+// index are checked against a fresh build.
+func TestReplayReplicaRebuilds(t *testing.T) {
+	path, logPath := os.Getenv("HEADLESS_REPLAY"), os.Getenv("HEADLESS_REPLAY_LOG")
+	if path == "" || logPath == "" {
+		t.Skip("HEADLESS_REPLAY and HEADLESS_REPLAY_LOG name no recording and replica log")
+	}
+	events := recordedEvents(t, path)
+	ns, name := events[0].Slice.Namespace, events[0].Slice.Labels[discovery.LabelServiceName]
+	versions := map[string]*endpointSlice{} // by name@resourceVersion
+	for _, e := range events {
+		if !e.Deleted {
+			versions[e.Slice.Name+"@"+e.Slice.ResourceVersion] = reduceSlice(e.Slice, reduceOptions{})
+		}
+	}
+	log, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := reducedService(ns, name)
+	m := newModel(true)
+	counts := map[string]int{}
+	for n, line := range strings.Split(string(log), "\n") {
+		match := rebuildLine.FindStringSubmatch(line)
+		if match == nil || match[2] != ns || match[3] != name {
+			continue
+		}
+		var from []*endpointSlice
+		for _, f := range strings.Fields(match[4]) {
+			version, _, _ := strings.Cut(f, "(")
+			s := versions[version]
+			if s == nil {
+				t.Fatalf("line %d: slice %s is not in the recording", n+1, version)
+			}
+			from = append(from, s)
+		}
+		how := publishChecked(t, m, svc, from)
+		counts[how]++
+		if t.Failed() {
+			t.Fatalf("line %d (%s): %s", n+1, match[1], line)
+		}
+		if got := endpointCount(m.service(svc.key())); strconv.Itoa(got) != match[5] {
+			t.Fatalf("line %d: %d endpoints, the replica had %s", n+1, got, match[5])
+		}
+	}
+	if len(counts) == 0 {
+		t.Fatalf("no rebuild of %s/%s in %s", ns, name, logPath)
+	}
+	t.Logf("rebuilds %v", counts)
 }

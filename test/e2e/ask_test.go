@@ -283,6 +283,35 @@ func (c *checker) recheck(q question, stale []netip.Addr) {
 	c.fail("(not a failure) %s %s @%s asked again at once: it held %s", q.name, dns.TypeToString[q.qtype], q.server, strings.Join(out, ", "))
 }
 
+// recheckPTR asks q's server again at once, after a PTR answer named
+// target, which the address had left: the reverse name, and the target's
+// own addresses. A server whose records and PTR entries both lag answers
+// the target with the address; one whose PTR entries alone are wrong does
+// not. It records what it got.
+func (c *checker) recheckPTR(q question, target string) {
+	var out []string
+	for _, ask := range []struct {
+		name  string
+		qtype uint16
+	}{{q.name, dns.TypePTR}, {target, dns.TypeA}, {target, dns.TypeAAAA}} {
+		m := new(dns.Msg)
+		m.SetQuestion(ask.name, ask.qtype)
+		r, _, err := (&dns.Client{Net: "tcp", Timeout: 2 * time.Second}).Exchange(m, net.JoinHostPort(q.server, "53"))
+		if err != nil {
+			out = append(out, fmt.Sprintf("%s: %v", dns.TypeToString[ask.qtype], err))
+			continue
+		}
+		var data []string
+		for _, rr := range r.Answer {
+			data = append(data, strings.TrimPrefix(rr.String(), rr.Header().String()))
+		}
+		out = append(out, fmt.Sprintf("%s %s %v", dns.TypeToString[ask.qtype], dns.RcodeToString[r.Rcode], data))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fail("(not a failure) %s PTR @%s asked again at once, with %s: %s", q.name, q.server, target, strings.Join(out, "; "))
+}
+
 // addrState tells whether a is published now (under host, when host is
 // set), and else when it left. The caller holds c.mu.
 func (c *checker) addrState(host string, a netip.Addr) (current bool, left time.Time, ok bool) {
@@ -384,6 +413,10 @@ func (c *checker) judgePTR(q question, r *dns.Msg, sent time.Time) {
 			c.pending = append(c.pending, pendingCheck{host: host, addr: q.addr, sent: sent, about: about + ": " + ptr.Ptr})
 		case left.Add(grace).Before(sent):
 			c.stale(host, q.addr, left, sent, fmt.Sprintf("%s: %s, which left at %v", about, ptr.Ptr, left.Format("15:04:05.000")))
+			if key := q.server + " " + q.name; !c.rechecked[key] {
+				c.rechecked[key] = true
+				go c.recheckPTR(q, ptr.Ptr)
+			}
 		}
 	}
 	if since, ok := c.addrSince[q.addr]; ok && targets == 0 && since.Add(grace).Before(sent) {

@@ -72,6 +72,9 @@ type checker struct {
 	// it to tell.
 	history map[netip.Addr][]string
 	said    map[netip.Addr]string
+	// rechecked holds the "server reverse-name" pairs whose stale PTR
+	// answers were asked again (recheckPTR), once each.
+	rechecked map[string]bool
 	// changes are the times each address came under a name ("+name|addr"),
 	// came into the slices ("+|addr") and left them ("-|addr"), and each
 	// name came ("+name|"): the last few of each.
@@ -114,7 +117,7 @@ func newChecker(ns, svc string) *checker {
 		addrSince: map[netip.Addr]time.Time{}, gone: map[netip.Addr]time.Time{}, goneFrom: map[string]time.Time{},
 		goneName: map[string]time.Time{}, seen: map[netip.Addr]map[string]bool{},
 		firstSeen: map[netip.Addr]time.Time{}, lastRemoval: map[string]time.Time{}, serverSince: map[string]time.Time{},
-		history: map[netip.Addr][]string{}, said: map[netip.Addr]string{}, changes: map[string][]time.Time{}, lost: map[string]int{},
+		history: map[netip.Addr][]string{}, rechecked: map[string]bool{}, said: map[netip.Addr]string{}, changes: map[string][]time.Time{}, lost: map[string]int{},
 	}
 	if dir := os.Getenv("E2E_RECORD_SLICES"); dir != "" {
 		if f, err := os.Create(filepath.Join(dir, ns+"-"+svc+".jsonl")); err == nil {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -95,7 +96,14 @@ func TestScale(t *testing.T) {
 		t.Skip("the scale scenarios run with make e2e-scale (E2E_SCALE=1)")
 	}
 	progress("scale: deploy/lean, and the workloads on %d simulated nodes", scaleNodes)
-	kubectl(t, "apply", "-k", filepath.Join(root, "deploy", "lean"))
+	if os.Getenv("E2E_DEBUG") != "" {
+		// The debug plugin makes each replica log every rebuild: the
+		// slices and resource versions it read (see docs/development.md).
+		lean := kubectl(t, "kustomize", filepath.Join(root, "deploy", "lean"))
+		kubectlStdin(t, regexp.MustCompile(`(?m)^(\s*)errors$`).ReplaceAllString(lean, "${1}errors\n${1}debug"), "apply", "-f", "-")
+	} else {
+		kubectl(t, "apply", "-k", filepath.Join(root, "deploy", "lean"))
+	}
 	kubectl(t, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s")
 	kubectlStdin(t, strings.ReplaceAll(scaleWorkloads, "VERSION", version), "apply", "-f", "-")
 
@@ -175,8 +183,16 @@ func TestScale(t *testing.T) {
 			for _, n := range notes {
 				t.Log(n)
 			}
+			dir := os.Getenv("E2E_RECORD_SLICES")
 			for _, p := range dnsPods(t) {
 				t.Logf("%s (started %s):\n%s", p.Name, p.Status.StartTime, kubectl(t, "-n", "kube-system", "logs", "--timestamps", "--tail=30", p.Name))
+				if dir != "" {
+					// The whole log, beside the recorded slice events.
+					logs := kubectl(t, "-n", "kube-system", "logs", "--timestamps", p.Name)
+					if err := os.WriteFile(filepath.Join(dir, p.Name+".log"), []byte(logs), 0o644); err != nil {
+						t.Log(err)
+					}
+				}
 			}
 		}
 		if !ok || queries == 0 {
