@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -164,6 +165,9 @@ func TestScale(t *testing.T) {
 		ok := t.Run(step.name, step.run)
 		time.Sleep(3 * time.Second) // answers catch up with the last change
 		reported, queries, lost, p50, p99, most, n := step.check.report()
+		for pod, n := range reloads(t) {
+			progress("scale: %s: %s has reloaded its Corefile %d times", step.name, pod, n)
+		}
 		var failures, notes []string
 		for _, f := range reported {
 			if strings.Contains(f, "(not a failure)") {
@@ -199,6 +203,21 @@ func TestScale(t *testing.T) {
 			t.Fatalf("%s: the step failed or nothing was asked", step.name)
 		}
 	}
+}
+
+// reloads returns, for each DNS Pod that has reloaded its Corefile since it
+// started, how many times it did.
+func reloads(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, p := range dnsPods(t) {
+		// A Pod that is going away has no logs to read: not an error.
+		logs, _ := exec.Command(filepath.Join(binDir, "kubectl"), "--kubeconfig", kubeconfig, "-n", "kube-system", "logs", p.Name).Output()
+		if n := strings.Count(string(logs), "[INFO] Reloading complete"); n > 0 {
+			out[p.Name] = n
+		}
+	}
+	return out
 }
 
 // kinds counts failures by what went wrong and where.
