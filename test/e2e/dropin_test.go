@@ -328,7 +328,7 @@ func readStats(t *testing.T, reset bool) stats {
 }
 
 // headlessStanza is what docs/operating.md's migration adds before the kubernetes
-// stanza.
+// stanza; it also adds the reverse zones to the cache's disable lines.
 const headlessStanza = `headless cluster.local in-addr.arpa ip6.arpa {
         fallthrough
         ttl 30
@@ -369,7 +369,19 @@ func testMigration(t *testing.T) {
 	if at < 0 {
 		t.Fatalf("no kubernetes stanza in\n%s", corefile)
 	}
-	cm.Data["Corefile"] = corefile[:at] + headlessStanza + corefile[at:]
+	corefile = corefile[:at] + headlessStanza + corefile[at:]
+	for _, line := range []string{"disable success cluster.local", "disable denial cluster.local"} {
+		if !strings.Contains(corefile, line+"\n") {
+			t.Fatalf("no %q line in\n%s", line, corefile)
+		}
+		corefile = strings.Replace(corefile, line+"\n", line+" in-addr.arpa ip6.arpa\n", 1)
+	}
+	// The integration suite checks the answers of this very Corefile
+	// (TestShippedCorefilesAnswerCurrentPTRs).
+	if want := readFile(filepath.Join(root, "test", "e2e", "testdata", "kubeadm", "Corefile.migrated")); corefile != want {
+		t.Fatalf("the migrated Corefile is\n%s\nnot testdata/kubeadm/Corefile.migrated:\n%s", corefile, want)
+	}
+	cm.Data["Corefile"] = corefile
 	if _, err := cms.Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
