@@ -147,12 +147,13 @@ integration: coredns controlplane
 e2e: coredns image cluster
 	$(GO) test -tags e2e -count=1 -timeout 45m -v ./test/e2e
 
-# The scale scenarios (test/e2e/scale_test.go) on the e2e cluster's
-# simulated nodes, dual-stack; not yet part of make test.
-# E2E_RECORD_SLICES=<dir> records the slice events the checker sees, for a
-# replay (replay_test.go).
+# The scale scenarios alone (test/e2e/scale_test.go, part of make e2e) on
+# the e2e cluster's simulated nodes, dual-stack. E2E_RECORD_SLICES=<dir>
+# records the slice events the checker sees, for a replay (replay_test.go);
+# E2E_DEBUG=1 runs the replicas with the debug plugin, whose lines
+# TestReplayReplicaRebuilds replays.
 e2e-scale: coredns image cluster
-	E2E_SCALE=1 $(GO) test -tags e2e -count=1 -timeout 45m -v -run 'TestScale' ./test/e2e
+	$(GO) test -tags e2e -count=1 -timeout 45m -v -run 'TestScale' ./test/e2e
 
 test: vet unit image-test integration e2e
 

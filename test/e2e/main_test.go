@@ -79,12 +79,9 @@ func run(m *testing.M) (int, error) {
 		return 0, fmt.Errorf("the e2e suite runs a kubelet and needs root")
 	}
 	cp := filepath.Join(binDir, "controlplane")
-	args := []string{"up", "-node", "-dir", cpDir, "-bin", binDir, "-timeout", "120s"}
-	if os.Getenv("E2E_SCALE") != "" {
-		// The scale scenarios' workloads run on simulated nodes; with
-		// them the cluster is dual-stack.
-		args = append(args, "-kwok", fmt.Sprint(scaleNodes))
-	}
+	// The scale scenarios' workloads run on simulated nodes; with them the
+	// cluster is dual-stack.
+	args := []string{"up", "-node", "-dir", cpDir, "-bin", binDir, "-timeout", "120s", "-kwok", fmt.Sprint(scaleNodes)}
 	progress("starting the one-node cluster (etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet, kube-proxy) %v", args[2:])
 	start := time.Now()
 	if out, err := exec.Command(cp, args...).CombinedOutput(); err != nil {
