@@ -59,7 +59,7 @@ func TestPTRIndexFollowsPodChurn(t *testing.T) {
 	}
 	held := map[string]*heldSlice{}
 	slicesOf := func(svc int) []*endpointSlice {
-		var out []*endpointSlice
+		out := make([]*endpointSlice, 0, slicesOfFamily*len(families))
 		for f, family := range families {
 			for k := range slicesOfFamily {
 				var (

@@ -239,8 +239,9 @@ func TestReplayReplicaRebuilds(t *testing.T) {
 		if match == nil || match[2] != ns || match[3] != name {
 			continue
 		}
-		var from []*endpointSlice
-		for _, f := range strings.Fields(match[4]) {
+		fields := strings.Fields(match[4])
+		from := make([]*endpointSlice, 0, len(fields))
+		for _, f := range fields {
 			version, _, _ := strings.Cut(f, "(")
 			s := versions[version]
 			if s == nil {

@@ -305,7 +305,7 @@ func (c *checker) recheckPTR(q question, target string) {
 			out = append(out, fmt.Sprintf("%s: %v", dns.TypeToString[ask.qtype], err))
 			continue
 		}
-		var data []string
+		data := make([]string, 0, len(r.Answer))
 		for _, rr := range r.Answer {
 			data = append(data, strings.TrimPrefix(rr.String(), rr.Header().String()))
 		}
