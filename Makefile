@@ -17,6 +17,15 @@
 
 GO    ?= go
 CACHE := .cache/bin
+# The tools the tests run (etcd, Kubernetes, kwok, golangci-lint) are linked
+# without symbol tables or DWARF: nobody debugs them here, and their links
+# are a good part of a cold build on two cores.
+TOOLFLAGS := -ldflags '-s -w'
+# CoreDNS's and the plugin's packages compile as the image's binaries need
+# them (no cgo, trimmed paths) wherever they are built: for the linters, the
+# tests and the binaries alike, so that a cold run compiles them once. (The
+# race detector needs cgo; Kubernetes' parts build as kubelet needs, with it.)
+PLUGIN_ENV := CGO_ENABLED=0 GOFLAGS=-trimpath
 
 # The image: name, version and source commit, and the commit's time as the
 # time of every file, so that the same source gives the same digest.
@@ -35,7 +44,7 @@ all: coredns
 
 coredns:
 	@echo ">> building bin/coredns (CoreDNS v1.15.0 + headless)"
-	cd coredns && $(GO) build -tags '$(TAGS)' -o ../bin/coredns .
+	cd coredns && $(PLUGIN_ENV) $(GO) build -tags '$(TAGS)' -o ../bin/coredns .
 
 # Static, reproducible binaries per platform, then the image from them.
 image:
@@ -46,7 +55,7 @@ image:
 	done
 	@test -f /etc/ssl/certs/ca-certificates.crt || { echo ">> installing ca-certificates (Debian)"; apt-get update -qq && apt-get install -y -qq ca-certificates >/dev/null; }
 	@echo ">> assembling bin/coredns-image.tar ($(IMAGE))"
-	cd image && $(GO) run . -out ../bin/coredns-image.tar -name $(IMAGE) -version $(VERSION) -revision $(REVISION) \
+	cd image && $(PLUGIN_ENV) $(GO) run . -out ../bin/coredns-image.tar -name $(IMAGE) -version $(VERSION) -revision $(REVISION) \
 	  -epoch $(EPOCH) -ca /etc/ssl/certs/ca-certificates.crt \
 	  $(foreach p,$(PLATFORMS),-binary $(p)=../bin/$(subst /,-,$(p))/coredns)
 
@@ -54,15 +63,15 @@ controlplane: $(CACHE)/etcd $(CACHE)/kube-apiserver $(CACHE)/kubectl $(CACHE)/co
 
 $(CACHE)/etcd: controlplane/go.mod
 	@echo ">> building etcd from the Go module proxy (first time only, about a minute)"
-	cd controlplane && $(GO) build -o ../$@ go.etcd.io/etcd/server/v3
+	cd controlplane && $(GO) build $(TOOLFLAGS) -o ../$@ go.etcd.io/etcd/server/v3
 
 $(CACHE)/kube-apiserver: controlplane/go.mod
 	@echo ">> building kube-apiserver v1.36.3 from the Go module proxy (first time only, about 3 minutes on 2 cores)"
-	cd controlplane && $(GO) build -o ../$@ k8s.io/kubernetes/cmd/kube-apiserver
+	cd controlplane && $(GO) build $(TOOLFLAGS) -o ../$@ k8s.io/kubernetes/cmd/kube-apiserver
 
 $(CACHE)/kubectl: controlplane/go.mod
 	@echo ">> building kubectl v1.36.3 from the Go module proxy (first time only, about a minute)"
-	cd controlplane && $(GO) build -o ../$@ k8s.io/kubernetes/cmd/kubectl
+	cd controlplane && $(GO) build $(TOOLFLAGS) -o ../$@ k8s.io/kubernetes/cmd/kubectl
 
 $(CACHE)/controlplane: controlplane/go.mod $(wildcard controlplane/*.go)
 	cd controlplane && $(GO) build -o ../$@ .
@@ -74,13 +83,13 @@ cluster: controlplane $(addprefix $(CACHE)/,$(NODE_BINS)) $(CACHE)/kwok e2e-imag
 
 $(addprefix $(CACHE)/,$(NODE_BINS)): controlplane/go.mod
 	@echo ">> building $(@F) v1.36.3 from the Go module proxy (first time only, 1-3 minutes on 2 cores)"
-	cd controlplane && $(GO) build -o ../$@ k8s.io/kubernetes/cmd/$(@F)
+	cd controlplane && $(GO) build $(TOOLFLAGS) -o ../$@ k8s.io/kubernetes/cmd/$(@F)
 
 # kwok simulates the e2e cluster's other nodes; controlplane/kwok is its
 # own module, so that kwok's dependencies do not move Kubernetes' own.
 $(CACHE)/kwok: controlplane/kwok/go.mod controlplane/kwok/main.go
 	@echo ">> building kwok v0.8.0 and its stages from the Go module proxy (first time only, about 3 minutes on 2 cores)"
-	cd controlplane/kwok && $(GO) build -o ../../$@ sigs.k8s.io/kwok/cmd/kwok && $(GO) run . -out ../../$(CACHE)/kwok-stages.yaml
+	cd controlplane/kwok && $(GO) build $(TOOLFLAGS) -o ../../$@ sigs.k8s.io/kwok/cmd/kwok && $(GO) run . -out ../../$(CACHE)/kwok-stages.yaml
 
 $(CACHE)/coredns-stock: coredns/go.mod
 	@echo ">> building stock CoreDNS v1.15.0 from the Go module proxy (for the migration test)"
@@ -92,7 +101,7 @@ e2e-images: $(CACHE)/coredns-stock
 	@mkdir -p bin/e2e
 	@for b in pause testapp; do 	  echo ">> building bin/e2e/$$b"; 	  CGO_ENABLED=0 $(GO) build -trimpath -o bin/e2e/$$b ./test/e2e/images/$$b || exit 1; 	done
 	@echo ">> assembling the e2e images in bin/e2e"
-	cd image && $(GO) build -o ../bin/e2e/image-tool .
+	cd image && $(PLUGIN_ENV) $(GO) build -o ../bin/e2e/image-tool .
 	bin/e2e/image-tool -out bin/e2e/pause.tar -name registry.k8s.io/pause:3.10 -version 3.10 -entrypoint /pause \
 	  -description "the e2e cluster's Pod sandbox" -binary linux/$(GOARCH)=bin/e2e/pause >/dev/null
 	bin/e2e/image-tool -out bin/e2e/testapp.tar -name docker.io/headlessdns/e2e-testapp:$(VERSION) -version $(VERSION) \
@@ -105,7 +114,7 @@ e2e-images: $(CACHE)/coredns-stock
 # no lint run compiles, is vetted here.
 vet: lint
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
-	cd coredns && $(GO) vet -tags allplugins .
+	cd coredns && $(PLUGIN_ENV) $(GO) vet -tags allplugins .
 
 # golangci-lint, pinned in tools/lint, with the linters CoreDNS runs on
 # itself (.golangci.yml): the plugin, bench and tests, the custom build,
@@ -113,39 +122,39 @@ vet: lint
 LINT := $(CACHE)/golangci-lint
 $(LINT): tools/lint/go.mod
 	@echo ">> building golangci-lint from tools/lint (first time only, about 2 minutes)"
-	cd tools/lint && $(GO) build -o ../../$@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+	cd tools/lint && $(GO) build $(TOOLFLAGS) -o ../../$@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 lint: $(LINT)
 	@echo ">> golangci-lint"
-	$(LINT) run ./...
-	cd coredns && ../$(LINT) run ./...
-	cd image && ../$(LINT) run ./...
+	$(PLUGIN_ENV) $(LINT) run ./...
+	cd coredns && $(PLUGIN_ENV) ../$(LINT) run ./...
+	cd image && $(PLUGIN_ENV) ../$(LINT) run ./...
 	cd controlplane && ../$(LINT) run ./...
 	cd controlplane/kwok && ../../$(LINT) run ./...
 
 unit:
 	$(GO) test -race -count=1 .
-	cd coredns && $(GO) test -count=1 . && $(GO) test -count=1 -tags allplugins .
+	cd coredns && $(PLUGIN_ENV) $(GO) test -count=1 . && $(PLUGIN_ENV) $(GO) test -count=1 -tags allplugins .
 
 # The image built by `make image`, inspected: platforms, user, entrypoint,
 # the file capability, labels; and the builder's reproducibility.
 image-test: image
-	cd image && IMAGE_TAR=../bin/coredns-image.tar $(GO) test -count=1 .
+	cd image && IMAGE_TAR=../bin/coredns-image.tar $(PLUGIN_ENV) $(GO) test -count=1 .
 	@echo ">> the same source gives the same binary and the same image"
 	cd coredns && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)' -o ../bin/check/coredns .
 	cmp bin/check/coredns bin/linux-amd64/coredns
-	cd image && $(GO) run . -out ../bin/check/coredns-image.tar -name $(IMAGE) -version $(VERSION) -revision $(REVISION) \
+	cd image && $(PLUGIN_ENV) $(GO) run . -out ../bin/check/coredns-image.tar -name $(IMAGE) -version $(VERSION) -revision $(REVISION) \
 	  -epoch $(EPOCH) -ca /etc/ssl/certs/ca-certificates.crt \
 	  $(foreach p,$(PLATFORMS),-binary $(p)=../bin/$(subst /,-,$(p))/coredns) >/dev/null
 	cmp bin/check/coredns-image.tar bin/coredns-image.tar
 	@bin/linux-amd64/coredns -version | grep -q "headless-$(VERSION)-$(REVISION)" || { echo "coredns -version lacks the version and commit"; exit 1; }
 
 integration: coredns controlplane
-	$(GO) test -tags integration -count=1 -timeout 15m -v ./test/integration
+	$(PLUGIN_ENV) $(GO) test -tags integration -count=1 -timeout 15m -v ./test/integration
 
 # e2e needs root (it runs a kubelet); it cleans up the host paths it uses.
 e2e: coredns image cluster
-	$(GO) test -tags e2e -count=1 -timeout 45m -v ./test/e2e
+	$(PLUGIN_ENV) $(GO) test -tags e2e -count=1 -timeout 45m -v ./test/e2e
 
 # The scale scenarios alone (test/e2e/scale_test.go, part of make e2e) on
 # the e2e cluster's simulated nodes, dual-stack. E2E_RECORD_SLICES=<dir>
@@ -153,7 +162,7 @@ e2e: coredns image cluster
 # E2E_DEBUG=1 runs the replicas with the debug plugin, whose lines
 # TestReplayReplicaRebuilds replays.
 e2e-scale: coredns image cluster
-	$(GO) test -tags e2e -count=1 -timeout 45m -v -run 'TestScale' ./test/e2e
+	$(PLUGIN_ENV) $(GO) test -tags e2e -count=1 -timeout 45m -v -run 'TestScale' ./test/e2e
 
 test: vet unit image-test integration e2e
 

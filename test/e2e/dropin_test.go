@@ -251,7 +251,7 @@ func testLeastPrivilege(t *testing.T) {
 		// The new Pods start and stay unready; the old ones keep serving.
 		time.Sleep(5 * time.Second)
 		held := time.Now()
-		for time.Since(held) < 30*time.Second {
+		for time.Since(held) < 15*time.Second {
 			for _, p := range newDNSPods(t) {
 				if ready(p) {
 					t.Fatalf("without %v, Pod %s became Ready", rule.Resources, p.Name)
@@ -264,7 +264,7 @@ func testLeastPrivilege(t *testing.T) {
 		}
 		setRules(t, shipped.Rules)
 		kubectl(t, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s")
-		progress("without %v: not Ready for 30 s; Ready once it was back", rule.Resources)
+		progress("without %v: not Ready for 15 s; Ready once it was back", rule.Resources)
 	}
 }
 
