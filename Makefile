@@ -17,6 +17,10 @@
 
 GO    ?= go
 CACHE := .cache/bin
+SHELL := bash
+# The suites' whole output is kept here; test/failures.sh says their
+# failures again at the end, where a CI log's tail shows them.
+LOGS  := .cache/log
 # The tools the tests run (etcd, Kubernetes, kwok, golangci-lint) are linked
 # without symbol tables or DWARF: nobody debugs them here, and their links
 # are a good part of a cold build on two cores.
@@ -150,11 +154,15 @@ image-test: image
 	@bin/linux-amd64/coredns -version | grep -q "headless-$(VERSION)-$(REVISION)" || { echo "coredns -version lacks the version and commit"; exit 1; }
 
 integration: coredns controlplane
-	$(PLUGIN_ENV) $(GO) test -tags integration -count=1 -timeout 15m -v ./test/integration
+	@mkdir -p $(LOGS)
+	$(PLUGIN_ENV) $(GO) test -tags integration -count=1 -timeout 15m -v ./test/integration 2>&1 | tee $(LOGS)/integration.log; \
+	  test/failures.sh $${PIPESTATUS[0]} $(LOGS)/integration.log
 
 # e2e needs root (it runs a kubelet); it cleans up the host paths it uses.
 e2e: coredns image cluster
-	$(PLUGIN_ENV) $(GO) test -tags e2e -count=1 -timeout 45m -v ./test/e2e
+	@mkdir -p $(LOGS)
+	$(PLUGIN_ENV) $(GO) test -tags e2e -count=1 -timeout 45m -v ./test/e2e 2>&1 | tee $(LOGS)/e2e.log; \
+	  test/failures.sh $${PIPESTATUS[0]} $(LOGS)/e2e.log
 
 # The scale scenarios alone (test/e2e/scale_test.go, part of make e2e) on
 # the e2e cluster's simulated nodes, dual-stack. E2E_RECORD_SLICES=<dir>
@@ -162,7 +170,9 @@ e2e: coredns image cluster
 # E2E_DEBUG=1 runs the replicas with the debug plugin, whose lines
 # TestReplayReplicaRebuilds replays.
 e2e-scale: coredns image cluster
-	$(PLUGIN_ENV) $(GO) test -tags e2e -count=1 -timeout 45m -v -run 'TestScale' ./test/e2e
+	@mkdir -p $(LOGS)
+	$(PLUGIN_ENV) $(GO) test -tags e2e -count=1 -timeout 45m -v -run 'TestScale' ./test/e2e 2>&1 | tee $(LOGS)/e2e-scale.log; \
+	  test/failures.sh $${PIPESTATUS[0]} $(LOGS)/e2e-scale.log
 
 test: vet unit image-test integration e2e
 
