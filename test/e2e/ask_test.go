@@ -220,7 +220,9 @@ func (c *checker) ask(q question) {
 		case !ok:
 			c.pending = append(c.pending, pendingCheck{host: host, addr: a, sent: sent,
 				about: fmt.Sprintf("%s %s @%s at %s", q.name, dns.TypeToString[q.qtype], q.server, sent.Format("15:04:05.000"))})
-		case left.Add(grace).Before(sent):
+		case !left.Add(grace).Before(sent):
+			c.lags = append(c.lags, max(0, sent.Sub(left)))
+		default:
 			c.stale(host, a, left, sent, fmt.Sprintf("%s %s @%s: %s, which left at %v (asked %v later)", q.name, dns.TypeToString[q.qtype], q.server, a, left.Format("15:04:05.000"), sent.Sub(left).Round(time.Millisecond)))
 			stale = append(stale, a)
 		}

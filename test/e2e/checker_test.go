@@ -63,10 +63,14 @@ type checker struct {
 	lastRemoval map[string]time.Time
 	pending     []pendingCheck
 	latencies   []time.Duration
-	failures    []string
-	queries     int
-	lost        map[string]int // per server, UDP questions answered only when asked again
-	replicas    []string       // Ready DNS Pods' addresses, IPv4 and IPv6
+	// lags are, for each answer that held an address less than grace after
+	// it left (its name, or the slices), how long after: how far the
+	// servers trail the API on the way out.
+	lags     []time.Duration
+	failures []string
+	queries  int
+	lost     map[string]int // per server, UDP questions answered only when asked again
+	replicas []string       // Ready DNS Pods' addresses, IPv4 and IPv6
 	// history is, per address, what the slices said of it at each change
 	// (its endpoints' slice, name and readiness), for the failures about
 	// it to tell.
@@ -420,6 +424,19 @@ func (c *checker) report() (failures []string, queries int, lost map[string]int,
 		p50, p99, most = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
 	}
 	return failures, queries, lost, p50, p99, most, len(lat)
+}
+
+// trailing returns how many answers held an address that had left less
+// than grace before, and the longest such lag, since it was last called.
+func (c *checker) trailing() (n int, longest time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n = len(c.lags)
+	if n > 0 {
+		longest = slices.Max(c.lags)
+	}
+	c.lags = c.lags[:0]
+	return n, longest
 }
 
 // published returns how many names the slices publish now.

@@ -162,9 +162,11 @@ func TestScale(t *testing.T) {
 	} {
 		progress("scale: %s", step.name)
 		step.check.report() // what came before is another step's
+		step.check.trailing()
 		ok := t.Run(step.name, step.run)
 		time.Sleep(3 * time.Second) // answers catch up with the last change
 		reported, queries, lost, p50, p99, most, n := step.check.report()
+		trailed, longest := step.check.trailing()
 		for pod, n := range reloads(t) {
 			progress("scale: %s: %s has reloaded its Corefile %d times", step.name, pod, n)
 		}
@@ -180,8 +182,9 @@ func TestScale(t *testing.T) {
 		for _, n := range lost {
 			lostTotal += n
 		}
-		figure(t, "scale", "%s: %d questions, %d failures, %d UDP questions answered when asked again %v; new address to first answer (%d, per server) p50 %s, p99 %s, max %s",
-			step.name, queries, len(failures), lostTotal, lost, n, p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond), most.Round(100*time.Microsecond))
+		figure(t, "scale", "%s: %d questions, %d failures, %d UDP questions answered when asked again %v; new address to first answer (%d, per server) p50 %s, p99 %s, max %s; %d answers held an address within %s of its leaving, at most %s after",
+			step.name, queries, len(failures), lostTotal, lost, n, p50.Round(100*time.Microsecond), p99.Round(100*time.Microsecond), most.Round(100*time.Microsecond),
+			trailed, grace, longest.Round(100*time.Microsecond))
 		if len(failures) > 0 {
 			t.Errorf("%s: %d failures (%s), the first:\n%s", step.name, len(failures), kinds(failures), strings.Join(failures[:min(20, len(failures))], "\n"))
 			for _, n := range notes {
