@@ -122,6 +122,7 @@ func TestScale(t *testing.T) {
 
 	web, mpi := newChecker("scale", "web"), newChecker("scale", "mpi")
 	ctx, cancel := context.WithCancel(context.Background())
+	dnsState := watchDNS(ctx)
 	done := make(chan struct{}, 2)
 	for _, c := range []*checker{web, mpi} {
 		go func() { c.run(ctx); done <- struct{}{} }()
@@ -162,6 +163,7 @@ func TestScale(t *testing.T) {
 	} {
 		progress("scale: %s", step.name)
 		step.check.report() // what came before is another step's
+		began := time.Now()
 		step.check.trailing()
 		ok := t.Run(step.name, step.run)
 		time.Sleep(3 * time.Second) // answers catch up with the last change
@@ -190,6 +192,7 @@ func TestScale(t *testing.T) {
 			for _, n := range notes {
 				t.Log(n)
 			}
+			t.Logf("the DNS Pods and the kube-dns Service's endpoints (ready, serving, terminating) during the step:\n%s", dnsState.since(began))
 			dir := os.Getenv("E2E_RECORD_SLICES")
 			for _, p := range dnsPods(t) {
 				t.Logf("%s (started %s):\n%s", p.Name, p.Status.StartTime, kubectl(t, "-n", "kube-system", "logs", "--timestamps", "--tail=30", p.Name))
