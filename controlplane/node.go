@@ -298,7 +298,9 @@ func nodeArgs(dir string, s *state, component string) []string {
 			"--v=0",
 		}
 	case "kube-proxy":
-		return []string{"--config=" + filepath.Join(dir, "kube-proxy.yaml"), "--v=0"}
+		// --v=2: among others, its conntrack clean-up says when it had to
+		// work from a partial list of the table.
+		return []string{"--config=" + filepath.Join(dir, "kube-proxy.yaml"), "--v=2"}
 	}
 	return nil
 }
