@@ -150,15 +150,19 @@ func (c *checker) ask(q question) {
 	}
 	sent := time.Now()
 	r, _, err := cl.Exchange(m, net.JoinHostPort(q.server, "53"))
-	var lost bool
-	if nerr, ok := err.(net.Error); !q.tcp && (ok && nerr.Timeout() || errors.Is(err, syscall.EPERM)) {
+	var lost, refused bool
+	if nerr, ok := err.(net.Error); !q.tcp && (ok && nerr.Timeout() || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ECONNREFUSED)) {
 		// A UDP datagram can be lost on a busy host, or dropped on its
 		// way out by the host's netfilter (EPERM from the write: once in
-		// 80,000 questions to the kube-dns Service); a stub resolver
-		// (resolv.conf's attempts:2) asks again, and so does the checker.
-		// Only a question unanswered twice fails; the first losses are
-		// counted.
-		lost = true
+		// 80,000 questions to the kube-dns Service), or refused by a DNS
+		// Pod that has just exited, where a conntrack entry of the
+		// kube-dns Service still sends the reused source port (a known
+		// kube-proxy race, kubernetes/kubernetes#129617: once in a few
+		// runs, as the DNS rollout's first replica exits). A stub
+		// resolver (resolv.conf's attempts:2) asks again, from another
+		// port, and so does the checker. Only a question unanswered twice
+		// fails; the first losses are counted, the refused ones apart.
+		lost, refused = true, errors.Is(err, syscall.ECONNREFUSED)
 		sent = time.Now()
 		r, _, err = cl.Exchange(m, net.JoinHostPort(q.server, "53"))
 	}
@@ -166,7 +170,10 @@ func (c *checker) ask(q question) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.queries++
-	if lost {
+	switch {
+	case refused:
+		c.lost["refused "+q.server]++
+	case lost:
 		c.lost[q.server]++
 	}
 	if err != nil {

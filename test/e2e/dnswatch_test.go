@@ -25,6 +25,13 @@ type dnsWatch struct {
 	mu    sync.Mutex
 	lines []watchLine
 	said  map[string]string // the last state of each Pod and slice
+	stops map[string]*stop  // the DNS Pods that were deleted, by address
+}
+
+// stop is what became of a deleted DNS Pod, when the watch saw it.
+type stop struct {
+	pod                                  string
+	deleted, unready, notServing, exited time.Time
 }
 
 type watchLine struct {
@@ -34,7 +41,7 @@ type watchLine struct {
 
 // watchDNS starts the watch; it ends with ctx.
 func watchDNS(ctx context.Context) *dnsWatch {
-	w := &dnsWatch{said: map[string]string{}}
+	w := &dnsWatch{said: map[string]string{}, stops: map[string]*stop{}}
 	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace("kube-system"),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = "k8s-app=kube-dns" }))
 	pods := factory.Core().V1().Pods().Informer()
@@ -77,6 +84,24 @@ func (w *dnsWatch) pod(obj any, deleted bool) {
 		}
 	}
 	w.record("pod "+p.Name+" "+p.Status.PodIP, state)
+	if p.DeletionTimestamp == nil || p.Status.PodIP == "" {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	st := w.stops[p.Status.PodIP]
+	if st == nil {
+		st = &stop{pod: p.Name, deleted: time.Now()}
+		w.stops[p.Status.PodIP] = st
+	}
+	if st.unready.IsZero() && !isReady(*p) {
+		st.unready = time.Now()
+	}
+	for _, c := range p.Status.ContainerStatuses {
+		if c.State.Terminated != nil && st.exited.IsZero() {
+			st.exited = c.State.Terminated.FinishedAt.Time
+		}
+	}
 }
 
 func (w *dnsWatch) slice(obj any, deleted bool) {
@@ -96,6 +121,17 @@ func (w *dnsWatch) slice(obj any, deleted bool) {
 		}
 		slices.Sort(eps)
 		state = strings.Join(eps, " ")
+		w.mu.Lock()
+		for _, e := range s.Endpoints {
+			if e.Conditions.Serving != nil && !*e.Conditions.Serving {
+				for _, a := range e.Addresses {
+					if st := w.stops[a]; st != nil && st.notServing.IsZero() {
+						st.notServing = time.Now()
+					}
+				}
+			}
+		}
+		w.mu.Unlock()
 	}
 	w.record("slice "+s.Name, state)
 }
@@ -132,4 +168,28 @@ func (w *dnsWatch) since(t time.Time) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// stopped says, for each DNS Pod deleted since t, when it turned unready,
+// when its endpoint stopped serving (kube-proxy's cue to drop its
+// conntrack entries) and when it exited, counted from its deletion.
+func (w *dnsWatch) stopped(t time.Time) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	after := func(at, from time.Time) string {
+		if at.IsZero() {
+			return "not seen"
+		}
+		return "+" + at.Sub(from).Round(100*time.Millisecond).String()
+	}
+	var out []string
+	for _, st := range w.stops {
+		if st.deleted.Before(t) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s deleted at %s: unready %s, endpoint not serving %s, exited %s",
+			st.pod, st.deleted.Format("15:04:05.0"), after(st.unready, st.deleted), after(st.notServing, st.deleted), after(st.exited, st.deleted)))
+	}
+	slices.Sort(out)
+	return out
 }

@@ -169,6 +169,9 @@ func TestScale(t *testing.T) {
 		time.Sleep(3 * time.Second) // answers catch up with the last change
 		reported, queries, lost, p50, p99, most, n := step.check.report()
 		trailed, longest := step.check.trailing()
+		for _, s := range dnsState.stopped(began) {
+			progress("scale: %s: %s", step.name, s)
+		}
 		for pod, n := range reloads(t) {
 			progress("scale: %s: %s has reloaded its Corefile %d times", step.name, pod, n)
 		}
