@@ -32,6 +32,7 @@ type dnsWatch struct {
 type stop struct {
 	pod                                  string
 	deleted, unready, notServing, exited time.Time
+	before                               bool // deleted before the watch began
 }
 
 type watchLine struct {
@@ -93,6 +94,11 @@ func (w *dnsWatch) pod(obj any, deleted bool) {
 	if st == nil {
 		st = &stop{pod: p.Name, deleted: time.Now()}
 		w.stops[p.Status.PodIP] = st
+		// A Pod deleted before the watch began (its deletion time is
+		// its DeletionTimestamp less its grace period) is not timed.
+		if g := p.DeletionGracePeriodSeconds; g != nil && st.deleted.Sub(p.DeletionTimestamp.Add(-time.Duration(*g)*time.Second)) > 2*time.Second {
+			st.before = true
+		}
 	}
 	if st.unready.IsZero() && !isReady(*p) {
 		st.unready = time.Now()
@@ -184,7 +190,7 @@ func (w *dnsWatch) stopped(t time.Time) []string {
 	}
 	var out []string
 	for _, st := range w.stops {
-		if st.deleted.Before(t) {
+		if st.before || st.deleted.Before(t) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s deleted at %s: unready %s, endpoint not serving %s, exited %s",
