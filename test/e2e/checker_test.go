@@ -20,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
-	"k8s.io/client-go/tools/cache"
 )
 
 // grace is how long after the API publishes a change a DNS answer may
@@ -138,11 +137,7 @@ func (c *checker) run(ctx context.Context) {
 			o.LabelSelector = labels.Set{discovery.LabelServiceName: c.svc}.String()
 		}))
 	inf := factory.Discovery().V1().EndpointSlices().Informer()
-	inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { c.sliceChanged(obj, false) },
-		UpdateFunc: func(_, obj any) { c.sliceChanged(obj, false) },
-		DeleteFunc: func(obj any) { c.sliceChanged(obj, true) },
-	})
+	onChange(inf, c.sliceChanged)
 	factory.Start(ctx.Done())
 	factory.WaitForCacheSync(ctx.Done())
 
@@ -162,9 +157,6 @@ func (c *checker) run(ctx context.Context) {
 }
 
 func (c *checker) sliceChanged(obj any, deleted bool) {
-	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = d.Obj
-	}
 	s, ok := obj.(*discovery.EndpointSlice)
 	if !ok {
 		return

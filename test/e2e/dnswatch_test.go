@@ -14,7 +14,6 @@ import (
 	discovery "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
-	"k8s.io/client-go/tools/cache"
 )
 
 // dnsWatch keeps what the API said of the DNS Pods and of the kube-dns
@@ -46,28 +45,17 @@ func watchDNS(ctx context.Context) *dnsWatch {
 	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace("kube-system"),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = "k8s-app=kube-dns" }))
 	pods := factory.Core().V1().Pods().Informer()
-	pods.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { w.pod(obj, false) },
-		UpdateFunc: func(_, obj any) { w.pod(obj, false) },
-		DeleteFunc: func(obj any) { w.pod(obj, true) },
-	})
+	onChange(pods, w.pod)
 	sliceFactory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace("kube-system"),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = discovery.LabelServiceName + "=kube-dns" }))
 	slicesInf := sliceFactory.Discovery().V1().EndpointSlices().Informer()
-	slicesInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { w.slice(obj, false) },
-		UpdateFunc: func(_, obj any) { w.slice(obj, false) },
-		DeleteFunc: func(obj any) { w.slice(obj, true) },
-	})
+	onChange(slicesInf, w.slice)
 	factory.Start(ctx.Done())
 	sliceFactory.Start(ctx.Done())
 	return w
 }
 
 func (w *dnsWatch) pod(obj any, deleted bool) {
-	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = d.Obj
-	}
 	p, ok := obj.(*v1.Pod)
 	if !ok {
 		return
@@ -111,9 +99,6 @@ func (w *dnsWatch) pod(obj any, deleted bool) {
 }
 
 func (w *dnsWatch) slice(obj any, deleted bool) {
-	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = d.Obj
-	}
 	s, ok := obj.(*discovery.EndpointSlice)
 	if !ok {
 		return

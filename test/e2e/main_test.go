@@ -25,6 +25,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -231,4 +232,19 @@ func getJSON(url string, v any) error {
 		return fmt.Errorf("%s: %s: %s", url, resp.Status, b)
 	}
 	return json.Unmarshal(b, v)
+}
+
+// onChange calls handle with each object inf adds, updates or deletes
+// (deleted set for a deletion, the last known state of a tombstone).
+func onChange(inf cache.SharedIndexInformer, handle func(obj any, deleted bool)) {
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { handle(obj, false) },
+		UpdateFunc: func(_, obj any) { handle(obj, false) },
+		DeleteFunc: func(obj any) {
+			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = d.Obj
+			}
+			handle(obj, true)
+		},
+	})
 }
