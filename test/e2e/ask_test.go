@@ -125,8 +125,10 @@ func (c *checker) askAll(ctx context.Context, qs []question, workers int) {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			conns := c.sockets.get()
+			defer c.sockets.put(conns)
 			for q := range work {
-				c.ask(q)
+				c.ask(q, conns)
 			}
 		})
 	}
@@ -140,8 +142,9 @@ func (c *checker) askAll(ctx context.Context, qs []question, workers int) {
 	wg.Wait()
 }
 
-// ask sends q and judges the reply.
-func (c *checker) ask(q question) {
+// ask sends q and judges the reply. A UDP question to a replica goes out
+// on one of conns, a question through the kube-dns Service from a new port.
+func (c *checker) ask(q question, conns udpConns) {
 	m := new(dns.Msg)
 	m.SetQuestion(q.name, q.qtype)
 	cl := &dns.Client{Timeout: 2 * time.Second}
@@ -149,7 +152,13 @@ func (c *checker) ask(q question) {
 		cl.Net = "tcp"
 	}
 	sent := time.Now()
-	r, _, err := cl.Exchange(m, net.JoinHostPort(q.server, "53"))
+	var r *dns.Msg
+	var err error
+	if q.tcp || q.server == c.serviceIP {
+		r, _, err = cl.Exchange(m, net.JoinHostPort(q.server, "53"))
+	} else {
+		r, err = conns.exchange(cl, m, q.server)
+	}
 	var lost, refused bool
 	if nerr, ok := err.(net.Error); !q.tcp && (ok && nerr.Timeout() || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ECONNREFUSED)) {
 		// A UDP datagram can be lost on a busy host, or dropped on its

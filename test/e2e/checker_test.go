@@ -69,6 +69,7 @@ type checker struct {
 	failures []string
 	queries  int
 	lost     map[string]int // per server, UDP questions answered only when asked again
+	sockets  socketPool     // the workers' sockets to the replicas
 	replicas []string       // Ready DNS Pods' addresses, IPv4 and IPv6
 	// history is, per address, what the slices said of it at each change
 	// (its endpoints' slice, name and readiness), for the failures about
@@ -153,6 +154,7 @@ func (c *checker) run(ctx context.Context) {
 		time.Sleep(passEvery - time.Since(start))
 	}
 	wg.Wait()
+	c.sockets.close()
 	factory.Shutdown()
 }
 

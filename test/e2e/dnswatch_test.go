@@ -163,8 +163,11 @@ func (w *dnsWatch) since(t time.Time) string {
 
 // stopped says, for each DNS Pod deleted since t, when it turned unready,
 // when its endpoint stopped serving (kube-proxy's cue to drop its
-// conntrack entries) and when it exited, counted from its deletion.
-func (w *dnsWatch) stopped(t time.Time) []string {
+// conntrack entries) and when it exited, counted from its deletion; and
+// when kube-proxy's syncs took in the deletion (no new flows to the Pod)
+// and the end of serving (its UDP flows flushed). Both must come before
+// the exit, or clients' questions go to an exited Pod.
+func (w *dnsWatch) stopped(t time.Time, syncs []proxySync) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	after := func(at, from time.Time) string {
@@ -178,8 +181,13 @@ func (w *dnsWatch) stopped(t time.Time) []string {
 		if st.before || st.deleted.Before(t) {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s deleted at %s: unready %s, endpoint not serving %s, exited %s",
-			st.pod, st.deleted.Format("15:04:05.0"), after(st.unready, st.deleted), after(st.notServing, st.deleted), after(st.exited, st.deleted)))
+		var flushed time.Time
+		if !st.notServing.IsZero() {
+			flushed = caughtUp(syncs, "IPv4", st.notServing)
+		}
+		out = append(out, fmt.Sprintf("%s deleted at %s: unready %s, endpoint not serving %s, exited %s; kube-proxy took in the deletion %s, the end of serving %s",
+			st.pod, st.deleted.Format("15:04:05.0"), after(st.unready, st.deleted), after(st.notServing, st.deleted), after(st.exited, st.deleted),
+			after(caughtUp(syncs, "IPv4", st.deleted), st.deleted), after(flushed, st.deleted)))
 	}
 	slices.Sort(out)
 	return out

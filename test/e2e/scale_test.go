@@ -169,9 +169,12 @@ func TestScale(t *testing.T) {
 		time.Sleep(3 * time.Second) // answers catch up with the last change
 		reported, queries, lost, p50, p99, most, n := step.check.report()
 		trailed, longest := step.check.trailing()
-		for _, s := range dnsState.stopped(began) {
+		syncs := proxySyncs(began, time.Now())
+		stops := dnsState.stopped(began, syncs)
+		for _, s := range stops {
 			progress("scale: %s: %s", step.name, s)
 		}
+		progress("scale: %s: %s", step.name, syncSummary(syncs))
 		for pod, n := range reloads(t) {
 			progress("scale: %s: %s has reloaded its Corefile %d times", step.name, pod, n)
 		}
@@ -192,6 +195,12 @@ func TestScale(t *testing.T) {
 			trailed, grace, longest.Round(100*time.Microsecond))
 		if len(failures) > 0 {
 			t.Errorf("%s: %d failures (%s), the first:\n%s", step.name, len(failures), kinds(failures), strings.Join(failures[:min(20, len(failures))], "\n"))
+			// What CI's tail shows first: which replicas stopped, and
+			// whether kube-proxy kept up with them.
+			for _, s := range stops {
+				t.Log(s)
+			}
+			t.Log(syncSummary(syncs))
 			for _, n := range notes {
 				t.Log(n)
 			}
