@@ -15,7 +15,14 @@ import (
 // address is the bridge's, so Pods reach the API server through the
 // kubernetes Service and nothing listens outside the host's own networks.
 const (
-	bridgeName  = "hlbr0"
+	bridgeName = "hlbr0"
+	// bridgeMAC is the bridge's own, locally administered. A bridge
+	// without one set takes the lowest of its ports' addresses, and
+	// changes it when that Pod's veth goes: the Pods' neighbour entries
+	// for the gateway then point nowhere, and their packets to the node
+	// and through Services are lost until they ask again (for IPv6, which
+	// the kernel does not announce, seconds later).
+	bridgeMAC   = "02:00:0a:f4:00:01"
 	nodeIP      = "10.244.0.1"
 	podSubnet   = "10.244.0.0/24"
 	clusterCIDR = "10.244.0.0/16"
@@ -199,6 +206,9 @@ conntrack:
 // forwarding, and bridged traffic through iptables for kube-proxy.
 func setUpNetwork(s *state) error {
 	if err := run("ip", "link", "add", bridgeName, "type", "bridge"); err != nil && !strings.Contains(err.Error(), "File exists") {
+		return err
+	}
+	if err := run("ip", "link", "set", bridgeName, "address", bridgeMAC); err != nil {
 		return err
 	}
 	if err := run("ip", "addr", "replace", nodeIP+"/24", "dev", bridgeName); err != nil {
