@@ -15,11 +15,12 @@ import (
 // port they come from means nothing to kube-proxy. Sent each from a new
 // port, as stub resolvers send theirs, they left about 100,000 entries in
 // the node's conntrack table; in a real cluster those would be spread over
-// the clients' nodes. kube-proxy lists the whole table at every sync, and
-// with that many its syncs took 4 to 7 s on two cores, late enough for the
-// Service to send questions to a DNS Pod that had exited. Reusing a socket
-// per replica keeps the table to the questions through the kube-dns
-// Service, which still come from a new port each, as in a cluster.
+// the clients' nodes. kube-proxy lists the whole table at each sync that
+// follows an endpoint change, and with that many its syncs took 4 to 7 s
+// on two cores, late enough for the Service to send questions to a DNS Pod
+// that had exited. Reusing a socket per replica keeps the table to the
+// questions through the kube-dns Service, which still come from a new port
+// each, as in a cluster.
 type udpConns map[string]*dns.Conn
 
 // exchange asks server m on its socket, made the first time. A socket
