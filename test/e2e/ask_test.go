@@ -160,14 +160,16 @@ func (c *checker) ask(q question, conns udpConns) {
 		r, err = conns.exchange(cl, m, q.server)
 	}
 	var lost, refused bool
-	if nerr, ok := err.(net.Error); !q.tcp && (ok && nerr.Timeout() || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ECONNREFUSED)) {
+	if nerr, ok := err.(net.Error); !q.tcp && (ok && nerr.Timeout() || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, dns.ErrId)) {
 		// A UDP datagram can be lost on a busy host, or dropped on its
 		// way out by the host's netfilter (EPERM from the write: once in
 		// 80,000 questions to the kube-dns Service), or refused by a DNS
 		// Pod that has just exited, where a conntrack entry of the
 		// kube-dns Service still sends the reused source port (a known
 		// kube-proxy race, kubernetes/kubernetes#129617: once in a few
-		// runs, as the DNS rollout's first replica exits). A stub
+		// runs, as the DNS rollout's first replica exits); or, on a
+		// replica's reused socket, answered late with the ID of a later
+		// question (ErrId). A stub
 		// resolver (resolv.conf's attempts:2) asks again, from another
 		// port, and so does the checker. Only a question unanswered twice
 		// fails; the first losses are counted, the refused ones apart.

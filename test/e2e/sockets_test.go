@@ -37,8 +37,8 @@ func (s udpConns) exchange(cl *dns.Client, m *dns.Msg, server string) (*dns.Msg,
 	r, _, err := cl.ExchangeWithConn(m, co)
 	if err == nil && (len(r.Question) != 1 || r.Question[0] != m.Question[0]) {
 		// The late answer to an earlier question that timed out, with
-		// the same ID: taken as lost, as a stub resolver would.
-		err = errLateAnswer
+		// the same ID: not the answer, so the question is asked again.
+		err = dns.ErrId
 	}
 	if err != nil {
 		co.Close()
@@ -47,18 +47,6 @@ func (s udpConns) exchange(cl *dns.Client, m *dns.Msg, server string) (*dns.Msg,
 	}
 	return r, nil
 }
-
-// errLateAnswer is a reply that answers another question than the one
-// asked.
-var errLateAnswer = &net.OpError{Op: "read", Net: "udp", Err: timeoutError{}}
-
-// timeoutError makes errLateAnswer count as a timeout: the answer to the
-// question asked never came.
-type timeoutError struct{}
-
-func (timeoutError) Error() string   { return "a late answer to another question" }
-func (timeoutError) Timeout() bool   { return true }
-func (timeoutError) Temporary() bool { return true }
 
 // socketPool keeps the workers' sockets from one pass to the next.
 type socketPool struct {
